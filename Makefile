@@ -1,0 +1,72 @@
+# Two commands for users: `make demo` and `make test`. Both set themselves up on a fresh machine (Python 3.10+).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+# CPU torch: on the project's machines this is the local CPU wheel; never a bare `pip install torch` (CUDA, GBs).
+TORCH_SPEC ?= torch==2.13.0
+DEMO_GIF ?= data/clouds.gif
+DEMO_OUT ?= outputs/demo
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: venv demo test export readme clean-nbs lib-in-sync readme-in-sync nbtest unit papermill bench help
+
+help:
+	@echo "make demo   # set up, train SinGAN-GIF (ci preset) on $(DEMO_GIF), write random samples to $(DEMO_OUT)"
+	@echo "make test   # set up, then everything CI checks (see .ci/run)"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: settings.ini setup.py
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q $(TORCH_SPEC)
+	@$(PY) -m pip install -q -e ".[dev]"
+	@$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $@
+
+demo: venv
+	@$(BIN)/singan-gif info $(DEMO_GIF)
+	@$(BIN)/singan-gif train $(DEMO_GIF) --out $(DEMO_OUT) --preset ci
+	@$(BIN)/singan-gif sample $(DEMO_OUT) --out $(DEMO_OUT)/samples --n 4
+	@echo "demo outputs: $(DEMO_OUT)/ (checkpoint, reconstruction.gif, real.gif) and $(DEMO_OUT)/samples/ (random samples)"
+
+export: venv
+	@$(BIN)/nbdev_export
+
+readme: venv
+	@$(PY) scripts/make_readme.py
+
+clean-nbs: venv
+	@$(BIN)/nbdev_clean
+
+# nbdev_export must change nothing: the library is generated from the notebooks.
+lib-in-sync: venv
+	@before=$$(find singan_gif_lib -name '*.py' -print0 | sort -z | xargs -0 md5sum | md5sum); \
+	$(BIN)/nbdev_export; \
+	after=$$(find singan_gif_lib -name '*.py' -print0 | sort -z | xargs -0 md5sum | md5sum); \
+	if [ "$$before" != "$$after" ]; then echo "FAIL: nbdev_export changed singan_gif_lib/ (edit the notebooks, export, commit both)"; git status --short -- singan_gif_lib; exit 1; fi; \
+	echo "ok: library in sync with the notebooks"
+
+readme-in-sync: venv
+	@$(PY) scripts/make_readme.py --check
+
+nbtest: venv
+	@$(BIN)/nbdev_test --n_workers 2 --timing
+
+unit: venv
+	@$(BIN)/pytest tests -q -p no:cacheprovider
+
+papermill: venv
+	@$(PY) scripts/run_notebooks.py --preset ci --out executed
+
+bench: venv
+	@$(PY) scripts/bench_singan_gif.py
+
+test: venv
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory lib-in-sync readme-in-sync && \
+	$(MAKE) --no-print-directory nbtest && \
+	$(MAKE) --no-print-directory unit && \
+	$(MAKE) --no-print-directory papermill; rc=$$?; \
+	echo "make test: $$(( $$(date +%s) - start )) s in all, exit $$rc"; exit $$rc
