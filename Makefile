@@ -52,7 +52,7 @@ readme-in-sync: venv
 	@$(PY) scripts/make_readme.py --check
 
 nbtest: venv
-	@$(BIN)/nbdev_test --n_workers 2 --timing
+	@OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
 
 unit: venv
 	@$(BIN)/pytest tests -q -p no:cacheprovider
