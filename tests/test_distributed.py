@@ -8,26 +8,13 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from safetensors.torch import load_file, save_file
 
+from ivgan_toys import Toy, tiny
 from singan_gif_lib.core import seed_everything
 from singan_gif_lib.ivgan import Generator, IVGANConfig, IVGANRun, build_critic, checkpoint_path, critic_loss, train_ivgan
 
 WORLD = 2
 
 
-class Toy:
-    "Map-style dataset of moving sinusoids, (video, label) items in [-1, 1]."
-    def __init__(self, cfg, n=8): self.cfg, self.n = cfg, n
-    def __len__(self): return self.n
-    def __getitem__(self, i):
-        c = self.cfg
-        t = torch.arange(c.frames)[:, None, None]; x = torch.arange(c.size)[None, None, :]
-        v = torch.sin((x + (i + 1) * t) / 3.0).expand(c.frames, c.size, c.size)
-        return torch.stack([v, -v, 0.5 * v]), i
-
-
-def tiny(**kw):
-    return IVGANConfig.from_preset('ci', **{'size': 8, 'frames': 4, 'width': 16, 'n_critic': 2, 'batch_size': 4,
-                                            'n_steps': 3, 'eval_every': 100, 'eval_samples': 4, 'eval_repeats': 1, **kw})
 
 
 def _flat(module: torch.nn.Module) -> torch.Tensor:
