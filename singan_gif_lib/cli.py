@@ -15,7 +15,7 @@ from .core import SinganGifError
 
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'Subcommand', 'subcommand', 'positive_int', 'positive_float', 'build_parser', 'main', 'info', 'convert',
-           'make_data']
+           'make_data', 'train_config', 'train', 'sample', 'animate', 'upscale']
 
 # %% ../nbs/05_cli.ipynb #5adbaab1
 @dataclass
@@ -132,6 +132,117 @@ def make_data(args: argparse.Namespace) -> int:
     "Write every sample GIF into `args.out` and list them."
     from singan_gif_lib.data import write_sample_data
     for p in write_sample_data(args.out, include_bunny=not args.no_bunny): print(p)
+    return 0
+
+# %% ../nbs/05_cli.ipynb #1b01f8ef
+def _train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument('input', type=Path, metavar='INPUT', help='the training clip (.gif, .mp4, ... or a folder of frames)')
+    p.add_argument('--out', type=Path, required=True, metavar='DIR', help='folder for the checkpoint and the GIFs')
+    p.add_argument('--preset', choices=('ci', 'small', 'paper'), default='small', help='config preset (default: small)')
+    p.add_argument('--max-size', type=positive_int, metavar='N', help='longer side of the finest scale')
+    p.add_argument('--frames', type=positive_int, metavar='N', help='use the first N frames of the input')
+    p.add_argument('--iters', type=positive_int, metavar='N', help='iterations per scale')
+    p.add_argument('--seed', type=int, metavar='N', help='random seed')
+    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), help='default: cuda > mps > cpu')
+    p.add_argument('--resume', action='store_true', help='continue the run in DIR from its last finished scale')
+    p.add_argument('--mode', choices=('singan_gif', 'singan_all_frames'), help="'singan_all_frames': the SinGAN baseline of Table 1")
+
+def train_config(args: argparse.Namespace):
+    "The SinGANGIFConfig of `singan-gif train`: the preset with the flags that were given."
+    from singan_gif_lib.singan_gif import SinGANGIFConfig, check_config
+    flags = dict(max_size=args.max_size, max_frames=args.frames, iters=args.iters, seed=args.seed, mode=args.mode)
+    return check_config(SinGANGIFConfig.from_preset(args.preset, **{k: v for k, v in flags.items() if v is not None}))
+
+# %% ../nbs/05_cli.ipynb #659b2470
+@subcommand('train', 'Train SinGAN-GIF on one short clip (checkpoint after every scale).', _train_args)
+def train(args: argparse.Namespace) -> int:
+    "Train (or resume), then write real.gif and reconstruction.gif into `args.out`."
+    from singan_gif_lib.singan_gif import train_singan_gif, CHECKPOINT
+    from singan_gif_lib.video import write_video
+    cfg = train_config(args)
+    if not args.input.exists(): raise SinganGifError(f'{args.input}: no such file or folder')
+    if not args.resume and (args.out / CHECKPOINT).exists(): print(f'{args.out / CHECKPOINT}: exists, training afresh (--resume continues it)')
+    model = train_singan_gif(args.input, cfg, out_dir=args.out, resume=args.resume, device=args.device)
+    real = write_video(args.out / 'real.gif', model.reals[-1].cpu(), fps=model.fps)
+    rec = write_video(args.out / 'reconstruction.gif', model.reconstruct().cpu(), fps=model.fps)
+    (h, w), T = model.sizes[-1], model.n_frames
+    print(f'trained {model.n_scales} scales ({T} frames, {w}x{h} WxH): {args.out / CHECKPOINT}')
+    print(f'real clip: {real}\nreconstruction: {rec}')
+    return 0
+
+# %% ../nbs/05_cli.ipynb #ec5d5812
+def _sample_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument('run_dir', type=Path, metavar='DIR', help='a folder written by `singan-gif train`')
+    p.add_argument('--out', type=Path, required=True, metavar='OUT', help='folder for sample_000.gif, ...')
+    p.add_argument('--n', type=positive_int, default=4, help='number of clips (default: 4)')
+    p.add_argument('--frames', type=positive_int, metavar='N', help='frames per clip (default: as trained)')
+    p.add_argument('--height-scale', type=positive_float, default=1.0, metavar='S', help='height relative to the training clip')
+    p.add_argument('--width-scale', type=positive_float, default=1.0, metavar='S', help='width relative to the training clip')
+    p.add_argument('--seed', type=int, default=0, metavar='N', help='random seed (default: 0)')
+    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), default='cpu')
+
+@subcommand('sample', 'Write random clips from a trained SinGAN-GIF.', _sample_args)
+def sample(args: argparse.Namespace) -> int:
+    "Load the model in `args.run_dir` and write `args.n` samples as GIFs into `args.out`."
+    from singan_gif_lib.singan_gif import load_singan_gif
+    from singan_gif_lib.video import write_video
+    model = load_singan_gif(args.run_dir, device=args.device)
+    x = model.sample(args.n, args.frames, args.height_scale, args.width_scale, seed=args.seed).cpu()  # (n, 3, T, H, W)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for i, v in enumerate(x): write_video(args.out / f'sample_{i:03d}.gif', v, fps=model.fps)
+    print(f'{args.n} samples ({x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} WxH) in {args.out}/sample_000.gif ...')
+    return 0
+
+# %% ../nbs/05_cli.ipynb #3b15521b
+def _read_image(path: Path):
+    "A uint8 (H, W, 3) image from a picture file, or the first frame of a video."
+    from PIL import Image, UnidentifiedImageError
+    import numpy as np
+    if not path.exists(): raise SinganGifError(f'{path}: no such file')
+    if path.is_dir() or path.suffix.lower() in ('.gif', '.mp4', '.mov', '.m4v', '.webm'):
+        from singan_gif_lib.video import read_video
+        return np.asarray(read_video(path, max_frames=1)[0])
+    try:
+        with Image.open(path) as im: return np.asarray(im.convert('RGB'))
+    except (UnidentifiedImageError, OSError) as e: raise SinganGifError(f'{path}: not a readable image ({_one_line(e)})') from None
+
+def _animate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument('run_dir', type=Path, metavar='DIR', help='a folder written by `singan-gif train`')
+    p.add_argument('image', type=Path, metavar='IMAGE', help='still image (.png, .jpg) or a video (its first frame)')
+    p.add_argument('--out', type=Path, required=True, metavar='OUT.gif', help='output video')
+    p.add_argument('--frames', type=positive_int, default=8, help='frames to generate (default: 8)')
+    p.add_argument('--seed', type=int, default=0, metavar='N')
+    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), default='cpu')
+
+@subcommand('animate', 'Motion transfer (Sec. 5.6): animate a still image with a trained SinGAN-GIF.', _animate_args)
+def animate(args: argparse.Namespace) -> int:
+    "Animate `args.image` with the model in `args.run_dir` and write `args.out`."
+    from singan_gif_lib.singan_gif import load_singan_gif
+    from singan_gif_lib.video import write_video
+    model = load_singan_gif(args.run_dir, device=args.device)
+    if model.n_scales < 2: raise SinganGifError(f'{args.run_dir}: motion transfer needs a model with at least 2 scales, this one has 1')
+    x = model.animate(_read_image(args.image), n_frames=args.frames, seed=args.seed).cpu()
+    print(f"{write_video(args.out, x, fps=model.fps)}: {x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} (WxH)")
+    return 0
+
+# %% ../nbs/05_cli.ipynb #0c8458dc
+def _upscale_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument('run_dir', type=Path, metavar='DIR', help='a folder written by `singan-gif train`')
+    p.add_argument('--out', type=Path, required=True, metavar='OUT.gif', help='output video')
+    p.add_argument('--factor', type=positive_float, default=2.0, help='overall upsampling factor (default: 2)')
+    p.add_argument('--input', type=Path, metavar='VIDEO', help='clip to upsample (default: the training clip)')
+    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), default='cpu')
+
+@subcommand('upscale', 'Super-resolution (Sec. 5.5) with the finest generator of a trained SinGAN-GIF.', _upscale_args)
+def upscale(args: argparse.Namespace) -> int:
+    "Upsample the training clip (or `args.input`) by `args.factor` and write `args.out`."
+    from singan_gif_lib.singan_gif import load_singan_gif, super_resolve
+    from singan_gif_lib.video import read_video, write_video
+    model = load_singan_gif(args.run_dir, device=args.device)
+    if model.n_scales < 2: raise SinganGifError(f'{args.run_dir}: super-resolution needs a model with at least 2 scales (its finest generator refines an image), this one has 1')
+    video = None if args.input is None else read_video(args.input)
+    x = super_resolve(model, args.factor, video=video).cpu()
+    print(f"{write_video(args.out, x, fps=model.fps)}: {x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} (WxH)")
     return 0
 
 # %% ../nbs/05_cli.ipynb #b5591736
