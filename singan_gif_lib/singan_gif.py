@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib, math
+from fastcore.basics import patch
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -366,8 +367,9 @@ def _as_clip(frames, device) -> Tensor:
         raise SinganGifError(f"expected uint8 frames (T, H, W, 3), got {a.dtype} {a.shape}")
     return to_tensor(a).to(device)
 
+@patch
 @torch.no_grad()
-def _sample(self: SinGANGIF, n: int = 1, # number of clips
+def sample(self: SinGANGIF, n: int = 1, # number of clips
             frames: int | None = None, # frames per clip (default: as trained; more = video lengthening, Sec. 5.3)
             height_scale: float = 1.0, # other aspect ratios / sizes (Sec. 5.1)
             width_scale: float = 1.0,
@@ -379,14 +381,16 @@ def _sample(self: SinGANGIF, n: int = 1, # number of clips
     zs = [self.noise(k, n, frames, sizes[k], g) for k in range(len(self.generators))]
     return self(zs, sizes=sizes)
 
+@patch
 @torch.no_grad()
-def _reconstruct(self: SinGANGIF, upto: int | None = None) -> Tensor: # (1, 3, T, h, w)
+def reconstruct(self: SinGANGIF, upto: int | None = None) -> Tensor: # (1, 3, T, h, w)
     "z_opt = (z*, 0, ..., 0) through scales 0..upto-1 (default: all trained): the training clip back."
     upto = len(self.generators) if upto is None else upto
     return self([self.z_star] + [None] * (upto - 1))
 
+@patch
 @torch.no_grad()
-def _edit(self: SinGANGIF, frames, # edited clip: uint8 (T, H, W, 3) or tensor (1, 3, T, H, W) in [-1, 1]
+def edit(self: SinGANGIF, frames, # edited clip: uint8 (T, H, W, 3) or tensor (1, 3, T, H, W) in [-1, 1]
           start_scale: int = 3, # first generator to run (0-based; the paper's n = 3 skips G_1..G_3)
           passes: int = 1, # downsample-and-refine passes (Sec. 5.4)
           mask: Tensor | None = None, # optional (1, 1, T|1, H, W) in [0, 1]: where the result replaces the input
@@ -407,8 +411,9 @@ def _edit(self: SinGANGIF, frames, # edited clip: uint8 (T, H, W, 3) or tensor (
             out = m * out + (1 - m) * orig
     return out
 
+@patch
 @torch.no_grad()
-def _animate(self: SinGANGIF, image, # still: uint8 (H, W, 3) or tensor (3, H, W) in [-1, 1]
+def animate(self: SinGANGIF, image, # still: uint8 (H, W, 3) or tensor (3, H, W) in [-1, 1]
              n_frames: int = 8, seed: int | None = None) -> Tensor: # (1, 3, n_frames, H, W)
     "Motion transfer (Sec. 5.6): the image replicated n_frames times, injected at the second-coarsest scale."
     if isinstance(image, Tensor): clip = image.float()[:, None].expand(3, n_frames, *image.shape[1:])
@@ -418,7 +423,7 @@ def _animate(self: SinGANGIF, image, # still: uint8 (H, W, 3) or tensor (3, H, W
         clip = np.repeat(a[None], n_frames, 0)
     return self.edit(clip, start_scale=1, passes=1, seed=seed)
 
-SinGANGIF.sample, SinGANGIF.reconstruct, SinGANGIF.edit, SinGANGIF.animate = _sample, _reconstruct, _edit, _animate
+
 
 # %% ../nbs/10_singan_gif.ipynb #cc5af6b9
 def super_resolution_config(cfg: SinGANGIFConfig, factor: int = 4, iterations: int | None = None) -> SinGANGIFConfig:
