@@ -17,44 +17,18 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from .core import SinganGifError, atomic_write
-from .video import VideoShapeError
+from .video import VideoShapeError, as_uint8_frames
 
 # %% auto #0
 __all__ = ['as_frames', 'display_scale', 'show_videos', 'VideoPlayer', 'strip_indices', 'frame_strip', 'save_frame_strip']
-
-# %% ../nbs/02_show.ipynb #88123238
-def _to_numpy(x: Any) -> np.ndarray:
-    "A numpy view of `x` (torch tensors are detached and moved to the CPU)."
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu()
-        return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
-    return np.asarray(x)
 
 # %% ../nbs/02_show.ipynb #d270e66f
 def as_frames(x: Any, # uint8 (T,H,W,3), a `Video`, or float in [-1,1] (T,H,W,3), (3,T,H,W), (1,3,T,H,W)
               name: str = 'video', # how errors call this video
              ) -> np.ndarray: # uint8 (T, H, W, 3), C-contiguous
-    "Frames of a video given in any layout the library uses, checked."
-    a = _to_numpy(x)
-    if a.dtype == np.uint8:
-        if a.ndim != 4 or a.shape[-1] != 3:
-            raise VideoShapeError(f"{name}: uint8 videos must be (T, H, W, 3), got shape {tuple(a.shape)}")
-    elif np.issubdtype(a.dtype, np.floating):
-        if a.ndim == 5:
-            if a.shape[0] != 1:
-                raise VideoShapeError(f"{name}: a batch of {a.shape[0]} videos {tuple(a.shape)}; pass one (x[i:i+1]) or a list")
-            a = a[0]                                                     # (3, T, H, W)
-        if a.ndim != 4 or 3 not in (a.shape[0], a.shape[-1]):
-            raise VideoShapeError(f"{name}: float videos must be (T, H, W, 3), (3, T, H, W) or (1, 3, T, H, W), "
-                                  f"got shape {tuple(_to_numpy(x).shape)}")
-        if a.shape[-1] != 3: a = a.transpose(1, 2, 3, 0)                 # (3,T,H,W) -> (T,H,W,3)
-        if not np.isfinite(a).all(): raise VideoShapeError(f"{name}: contains NaN or infinite values")
-        # $u = \mathrm{round}(127.5 (x + 1))$
-        a = np.clip(np.round((a.astype(np.float32) + 1) * 127.5), 0, 255).astype(np.uint8)
-    else:
-        raise VideoShapeError(f"{name}: dtype {a.dtype} is not supported; use uint8 in [0, 255] or float in [-1, 1]")
-    if 0 in a.shape: raise VideoShapeError(f"{name}: empty video, shape {tuple(a.shape)}")
-    return np.ascontiguousarray(a)
+    "Frames of a video given in any layout the library uses: `video.as_uint8_frames`, with the video's name in errors."
+    try: return as_uint8_frames(x)
+    except VideoShapeError as e: raise VideoShapeError(f"{name}: {e}") from None
 
 # %% ../nbs/02_show.ipynb #5c8783f6
 def _video_list(videos: Any, titles: Iterable[str] | None = None) -> tuple[list[np.ndarray], list[str | None], list[float | None]]:

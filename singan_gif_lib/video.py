@@ -18,8 +18,8 @@ import imageio_ffmpeg, mediapy
 from .core import SinganGifError, atomic_write
 
 # %% auto #0
-__all__ = ['VideoReadError', 'VideoWriteError', 'VideoShapeError', 'Video', 'read_video', 'write_video', 'video_info',
-           'to_tensor', 'to_frames', 'resize_video']
+__all__ = ['VideoReadError', 'VideoWriteError', 'VideoShapeError', 'Video', 'read_video', 'as_uint8_frames', 'write_video',
+           'video_info', 'to_tensor', 'to_frames', 'resize_video']
 
 # %% ../nbs/01_video.ipynb #369b1f5e
 mediapy.set_ffmpeg(imageio_ffmpeg.get_ffmpeg_exe())
@@ -240,16 +240,21 @@ def read_video(path: str | Path, # a .gif/.mp4/.webm/.mov/... file or a folder o
     return Video(np.stack([frames[i] for i in idx]), resample)
 
 # %% ../nbs/01_video.ipynb #a7320afb
-def _as_frames(frames) -> np.ndarray:
-    "uint8 (T, H, W, 3) from uint8 frames or float frames in [-1, 1] in the layouts write_video accepts."
-    if isinstance(frames, torch.Tensor): frames = frames.detach().cpu()
+def as_uint8_frames(frames, # uint8 or float in [-1, 1]: (T, H, W, 3), (3, T, H, W) or (1, 3, T, H, W)
+                    ) -> np.ndarray: # uint8 (T, H, W, 3), C-contiguous
+    "The one checked conversion of a video in any layout the library uses to uint8 frames (write_video, show)."
+    if isinstance(frames, torch.Tensor):
+        frames = frames.detach().cpu()
+        if frames.dtype == torch.bfloat16: frames = frames.float()  # numpy has no bfloat16
     x = frames if isinstance(frames, torch.Tensor) else np.asarray(frames)
     shape = tuple(x.shape)
-    if len(shape) == 5 and shape[:2] == (1, 3): x = x[0]
-    elif len(shape) == 5: raise VideoShapeError(f'expected a batch of one video (1, 3, T, H, W), got shape {shape}')
+    if len(shape) == 5:
+        if shape[0] != 1: raise VideoShapeError(f'expected a batch of one video (1, 3, T, H, W), got a batch of {shape[0]}: shape {shape}')
+        if shape[1] != 3: raise VideoShapeError(f'expected (1, 3, T, H, W), got shape {shape}')
+        x = x[0]
     if x.ndim != 4: raise VideoShapeError(f'expected video frames (T, H, W, 3), (3, T, H, W) or (1, 3, T, H, W), got shape {shape}')
     if x.shape[-1] != 3:
-        if x.shape[0] != 3: raise VideoShapeError(f'expected 3 colour channels first or last, got shape {shape}')
+        if x.shape[0] != 3: raise VideoShapeError(f'expected 3 colour channels first or last, (T, H, W, 3) or (3, T, H, W), got shape {shape}')
         x = x.permute(1, 2, 3, 0) if isinstance(x, torch.Tensor) else x.transpose(1, 2, 3, 0)  # (T, H, W, 3)
     if isinstance(x, torch.Tensor): x = x.numpy()
     if min(x.shape[:3]) < 1: raise VideoShapeError(f'empty video, shape {shape}')
@@ -296,7 +301,7 @@ def write_video(path: str | Path, # .gif, .mp4 (also .mov, .m4v, .webm)
     if writer is None: raise VideoWriteError(f'{path}: unsupported output extension {path.suffix or "(none)"!r}; use one of {", ".join(_WRITERS)}')
     if isinstance(fps, bool) or not isinstance(fps, (int, float, np.number)) or not 0 < fps < math.inf:
         raise VideoWriteError(f'{path}: fps must be a positive number, got {fps!r}')
-    x = _as_frames(frames)  # (T, H, W, 3) uint8
+    x = as_uint8_frames(frames)  # (T, H, W, 3) uint8
     with atomic_write(path) as tmp: writer(tmp, x, float(fps))
     return path
 
