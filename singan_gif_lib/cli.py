@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .core import SinganGifError
+from .core import SinganGifError, get_device
 
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'Subcommand', 'subcommand', 'positive_int', 'positive_float', 'build_parser', 'main', 'info', 'convert',
@@ -171,22 +171,26 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 # %% ../nbs/05_cli.ipynb #ec5d5812
-def _sample_args(p: argparse.ArgumentParser) -> None:
+def _model_dir_args(p: argparse.ArgumentParser) -> None:
+    "The arguments every command that loads a trained model shares: its folder and the device."
     p.add_argument('run_dir', type=Path, metavar='DIR', help='a folder written by `singan-gif train`')
+    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), help='where to run the model (default: cuda > mps > cpu)')
+
+def _sample_args(p: argparse.ArgumentParser) -> None:
+    _model_dir_args(p)
     p.add_argument('--out', type=Path, required=True, metavar='OUT', help='folder for sample_000.gif, ...')
     p.add_argument('--n', type=positive_int, default=4, help='number of clips (default: 4)')
     p.add_argument('--frames', type=positive_int, metavar='N', help='frames per clip (default: as trained)')
     p.add_argument('--height-scale', type=positive_float, default=1.0, metavar='S', help='height relative to the training clip')
     p.add_argument('--width-scale', type=positive_float, default=1.0, metavar='S', help='width relative to the training clip')
     p.add_argument('--seed', type=int, default=0, metavar='N', help='random seed (default: 0)')
-    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), default='cpu')
 
 @subcommand('sample', 'Write random clips from a trained SinGAN-GIF.', _sample_args)
 def sample(args: argparse.Namespace) -> int:
     "Load the model in `args.run_dir` and write `args.n` samples as GIFs into `args.out`."
     from singan_gif_lib.singan_gif import load_singan_gif
     from singan_gif_lib.video import write_video
-    model = load_singan_gif(args.run_dir, device=args.device)
+    model = load_singan_gif(args.run_dir, device=get_device(args.device))
     x = model.sample(args.n, args.frames, args.height_scale, args.width_scale, seed=args.seed).cpu()  # (n, 3, T, H, W)
     args.out.mkdir(parents=True, exist_ok=True)
     for i, v in enumerate(x): write_video(args.out / f'sample_{i:03d}.gif', v, fps=model.fps)
@@ -207,19 +211,18 @@ def _read_image(path: Path):
     except (UnidentifiedImageError, OSError) as e: raise SinganGifError(f'{path}: not a readable image ({_one_line(e)})') from None
 
 def _animate_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument('run_dir', type=Path, metavar='DIR', help='a folder written by `singan-gif train`')
+    _model_dir_args(p)
     p.add_argument('image', type=Path, metavar='IMAGE', help='still image (.png, .jpg) or a video (its first frame)')
     p.add_argument('--out', type=Path, required=True, metavar='OUT.gif', help='output video')
     p.add_argument('--frames', type=positive_int, default=8, help='frames to generate (default: 8)')
     p.add_argument('--seed', type=int, default=0, metavar='N')
-    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), default='cpu')
 
 @subcommand('animate', 'Motion transfer (Sec. 5.6): animate a still image with a trained SinGAN-GIF.', _animate_args)
 def animate(args: argparse.Namespace) -> int:
     "Animate `args.image` with the model in `args.run_dir` and write `args.out`."
     from singan_gif_lib.singan_gif import load_singan_gif
     from singan_gif_lib.video import write_video
-    model = load_singan_gif(args.run_dir, device=args.device)
+    model = load_singan_gif(args.run_dir, device=get_device(args.device))
     if model.n_scales < 2: raise SinganGifError(f'{args.run_dir}: motion transfer needs a model with at least 2 scales, this one has 1')
     x = model.animate(_read_image(args.image), n_frames=args.frames, seed=args.seed).cpu()
     print(f"{write_video(args.out, x, fps=model.fps)}: {x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} (WxH)")
@@ -227,18 +230,17 @@ def animate(args: argparse.Namespace) -> int:
 
 # %% ../nbs/05_cli.ipynb #0c8458dc
 def _upscale_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument('run_dir', type=Path, metavar='DIR', help='a folder written by `singan-gif train`')
+    _model_dir_args(p)
     p.add_argument('--out', type=Path, required=True, metavar='OUT.gif', help='output video')
     p.add_argument('--factor', type=positive_float, default=2.0, help='overall upsampling factor (default: 2)')
     p.add_argument('--input', type=Path, metavar='VIDEO', help='clip to upsample (default: the training clip)')
-    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), default='cpu')
 
 @subcommand('upscale', 'Super-resolution (Sec. 5.5) with the finest generator of a trained SinGAN-GIF.', _upscale_args)
 def upscale(args: argparse.Namespace) -> int:
     "Upsample the training clip (or `args.input`) by `args.factor` and write `args.out`."
     from singan_gif_lib.singan_gif import load_singan_gif, super_resolve
     from singan_gif_lib.video import read_video, write_video
-    model = load_singan_gif(args.run_dir, device=args.device)
+    model = load_singan_gif(args.run_dir, device=get_device(args.device))
     if model.n_scales < 2: raise SinganGifError(f'{args.run_dir}: super-resolution needs a model with at least 2 scales (its finest generator refines an image), this one has 1')
     video = None if args.input is None else read_video(args.input)
     x = super_resolve(model, args.factor, video=video).cpu()
