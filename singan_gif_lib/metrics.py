@@ -346,13 +346,17 @@ def train_feature_nets(frame_datasets: list, # datasets for the frame net: items
                        steps: int = 600, batch_size: int = 32, lr: float = 3e-3,
                        out_dir: str | Path | None = None, # where the .safetensors/.json go (None: the package assets)
                        seed: int = 0,
+                       kinds: tuple[str, ...] = ('frame', 'video'), # which of the two nets to (re)train
                       ) -> dict[str, float]:
     "Train FrameFeatureNet and VideoFeatureNet on procedural data, save them with their test accuracy; returns the accuracies."
     from singan_gif_lib.core import save_checkpoint, seed_everything
     out_dir = Path(out_dir) if out_dir is not None else ASSETS
     out_dir.mkdir(parents=True, exist_ok=True)
     results = {}
+    bad = set(kinds) - {'frame', 'video'}
+    if bad or not kinds: raise MetricError(f"train_feature_nets: kinds must be a non-empty subset of ('frame', 'video'), got {kinds!r}")
     for kind, datasets in (('frame', frame_datasets), ('video', video_datasets)):
+        if kind not in kinds: continue
         seed_everything(seed)
         x, y, names = _materialise(datasets, n_per_dataset, seed)
         perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
@@ -363,7 +367,7 @@ def train_feature_nets(frame_datasets: list, # datasets for the frame net: items
         loss = _train_classifier(net, x[tr], y[tr], to_input, steps, batch_size, lr, seed, f'{kind} features')
         acc = _accuracy(net, x[te], y[te], frames=kind == 'frame')
         meta = {'kind': kind, 'classes': names, 'n_classes': len(names), 'clip_shape': list(x.shape[1:]),
-                'n_train': len(tr), 'n_test': n_test, 'steps': steps, 'final_train_loss': loss, 'test_accuracy': acc, 'seed': seed}
+                'n_train': len(tr), 'n_test': n_test, 'n_per_dataset': n_per_dataset, 'steps': steps, 'batch_size': batch_size, 'lr': lr, 'final_train_loss': loss, 'test_accuracy': acc, 'seed': seed}
         save_checkpoint(out_dir / f'{kind}_features.safetensors', dict(net.state_dict()), meta)
         results[f'{kind}_test_accuracy'] = acc
     return results

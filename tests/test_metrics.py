@@ -220,3 +220,11 @@ def test_shipped_weights_load():
         assert path.stat().st_size < 4_000_000
         _, meta = load_feature_net(kind)
         assert meta['test_accuracy'] > 1.5 / meta['n_classes']          # clearly better than chance
+
+
+def test_train_feature_nets_rejects_unknown_kinds(tmp_path):
+    from singan_gif_lib.metrics import train_feature_nets, default_feature_datasets, MetricError
+    fd, vd = default_feature_datasets(n_frames=4, size=(16, 16))
+    with pytest.raises(MetricError, match="kinds must be"):
+        train_feature_nets(fd, vd, n_per_dataset=4, steps=1, out_dir=tmp_path, kinds=('audio',))
+    assert not list(tmp_path.iterdir())  # nothing written
