@@ -9,7 +9,7 @@ DEMO_GIF ?= data/clouds.gif
 DEMO_OUT ?= outputs/demo
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: venv demo test export readme clean-nbs lib-in-sync readme-in-sync nbtest unit papermill bench help
+.PHONY: venv demo test export readme clean-nbs lib-in-sync readme-in-sync nbtest unit papermill bench bench-mocogan bench-cinn help
 
 help:
 	@echo "make demo   # set up, train SinGAN-GIF (ci preset) on $(DEMO_GIF), write random samples to $(DEMO_OUT)"
@@ -62,6 +62,12 @@ papermill: venv
 
 bench: venv
 	@$(PY) scripts/bench_singan_gif.py
+
+bench-mocogan: venv
+	@OMP_NUM_THREADS=1 $(PY) scripts/bench_mocogan_hd.py --preset small
+
+bench-cinn: venv
+	@$(PY) scripts/bench_cinn.py --preset small --threads 1
 
 test: venv
 	@start=$$(date +%s); \

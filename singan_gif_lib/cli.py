@@ -15,7 +15,8 @@ from .core import SinganGifError, get_device
 
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'Subcommand', 'subcommand', 'positive_int', 'positive_float', 'build_parser', 'main', 'info', 'convert',
-           'make_data', 'train_config', 'train', 'sample', 'animate', 'upscale']
+           'make_data', 'train_config', 'train', 'sample', 'animate', 'upscale', 'mocogan_train', 'mocogan_sample',
+           'cinn_train', 'cinn_animate']
 
 # %% ../nbs/05_cli.ipynb #5adbaab1
 @dataclass
@@ -246,6 +247,130 @@ def upscale(args: argparse.Namespace) -> int:
     x = super_resolve(model, args.factor, video=video).cpu()
     print(f"{write_video(args.out, x, fps=model.fps)}: {x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} (WxH)")
     return 0
+
+# %% ../nbs/05_cli.ipynb #08152234
+def _image_generator(path: Path | None, size: int, device):
+    "The frozen image generator of MoCoGAN-HD: a StyleGAN checkpoint of the user's, or the shipped `size` px one."
+    from singan_gif_lib.stylegan import load_stylegan
+    if path is not None and not path.exists(): raise SinganGifError(f'{path}: no such file')
+    return load_stylegan(size, device=device, path=path)
+
+def _mocogan_train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument('--out', type=Path, required=True, metavar='DIR', help='folder for the motion-generator checkpoint')
+    p.add_argument('--preset', choices=('ci', 'small', 'paper'), default='small', help='config preset (default: small)')
+    p.add_argument('--image-generator', type=Path, metavar='FILE', help='StyleGAN weights (default: the shipped sky generator)')
+    p.add_argument('--steps', type=positive_int, metavar='N', help="training steps (default: the preset's)")
+    p.add_argument('--seed', type=int, metavar='N', help='random seed')
+    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), help='default: cuda > mps > cpu')
+    p.add_argument('--resume', action='store_true', help='continue an unfinished run of the same config in DIR')
+
+@subcommand('mocogan-train', 'MoCoGAN-HD: train a motion generator on sky time-lapse clips over a frozen image generator.', _mocogan_train_args)
+def mocogan_train(args: argparse.Namespace) -> int:
+    "Train (or resume, or load when finished) the motion generator into `args.out`."
+    from singan_gif_lib.mocogan_hd import MoCoGANHDConfig, train_motion_generator
+    flags = dict(n_steps=args.steps, seed=args.seed)
+    cfg = MoCoGANHDConfig.from_preset(args.preset, **{k: v for k, v in flags.items() if v is not None})
+    device = get_device(args.device)
+    G = _image_generator(args.image_generator, 32 if args.preset == 'ci' else 64, device)
+    M, history = train_motion_generator(cfg, G, out_dir=args.out, resume=args.resume, device=device)
+    print(f"motion generator ({cfg.n_steps} steps over a {G.size} px {type(G).__name__}): {sorted(args.out.glob('motion-*.safetensors'))[0]}")
+    return 0
+
+
+# %% ../nbs/05_cli.ipynb #7374aa1d
+def _mocogan_sample_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument('run_dir', type=Path, metavar='DIR', help='a folder written by `singan-gif mocogan-train`')
+    p.add_argument('--out', type=Path, required=True, metavar='OUT', help='folder for video_000.gif, ...')
+    p.add_argument('--image-generator', type=Path, metavar='FILE', help='the StyleGAN weights it was trained on (default: the shipped one of its size)')
+    p.add_argument('--n', type=positive_int, default=4, help='number of videos (default: 4)')
+    p.add_argument('--frames', type=positive_int, default=16, help='latent codes per video; more than trained unrolls (default: 16)')
+    p.add_argument('--interpolate', type=positive_int, default=1, metavar='F', help='Sec. 4.4: F-1 codes between neighbours (default: 1, none)')
+    p.add_argument('--fps', type=positive_float, default=8.0, help='frame rate of the GIFs (default: 8)')
+    p.add_argument('--seed', type=int, default=0, metavar='N')
+    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), help='default: cuda > mps > cpu')
+
+@subcommand('mocogan-sample', 'MoCoGAN-HD: write videos from a trained motion generator.', _mocogan_sample_args)
+def mocogan_sample(args: argparse.Namespace) -> int:
+    "Load the motion generator in `args.run_dir` and its image generator, write `args.n` GIFs into `args.out`."
+    import torch
+    from singan_gif_lib.mocogan_hd import load_mocogan_hd, generate_videos, generator_fingerprint
+    from singan_gif_lib.video import write_video
+    if not args.run_dir.exists(): raise SinganGifError(f'{args.run_dir}: no such folder')
+    device = get_device(args.device)
+    M, cfg, meta = load_mocogan_hd(args.run_dir, device)
+    trained_on = meta.get('image_generator', {})
+    G = _image_generator(args.image_generator, int(trained_on.get('size', 32)), device)
+    if generator_fingerprint(G) != trained_on:
+        raise SinganGifError(f"{args.run_dir}: trained over another image generator ({trained_on}); pass the one it was trained on with --image-generator")
+    x = generate_videos(M, G, n_frames=args.frames, n=args.n, generator=torch.Generator().manual_seed(args.seed),
+                        interpolate=args.interpolate).cpu()  # (n, 3, T, H, W)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for i, v in enumerate(x): write_video(args.out / f'video_{i:03d}.gif', v, fps=args.fps)
+    print(f'{args.n} videos ({x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} WxH) in {args.out}/video_000.gif ...')
+    return 0
+
+
+# %% ../nbs/05_cli.ipynb #67ce222d
+def _cinn_train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument('--out', type=Path, required=True, metavar='DIR', help='folder for the checkpoints of the three stages and model.safetensors')
+    p.add_argument('--preset', choices=('ci', 'small', 'paper'), default='small', help='config preset (default: small)')
+    p.add_argument('--steps', type=positive_int, metavar='N', help="video-autoencoder steps (default: the preset's)")
+    p.add_argument('--clips', type=positive_int, metavar='N', help="training clips (default: the preset's)")
+    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), help='default: cuda > mps > cpu')
+    p.add_argument('--resume', action='store_true', help='continue unfinished stages in DIR')
+
+@subcommand('cinn-train', 'cINN image-to-video: train the video autoencoder and the conditional INN on sky time-lapse clips.', _cinn_train_args)
+def cinn_train(args: argparse.Namespace) -> int:
+    "Train (or resume, or load finished) stages into `args.out`; the model ends in `args.out/model.safetensors`."
+    from singan_gif_lib.video_ae import VideoAEConfig, train_image_to_video
+    from singan_gif_lib.data import SkyTimelapse
+    flags = dict(n_steps=args.steps, n_clips=args.clips)
+    cfg = VideoAEConfig.from_preset(args.preset, **{k: v for k, v in flags.items() if v is not None})
+    ds = SkyTimelapse(n_clips=cfg.n_clips, n_frames=cfg.n_frames, size=cfg.size, seed=0)
+    train_image_to_video(cfg, ds, args.out, resume=args.resume, device=get_device(args.device))
+    print(f'image-to-video model ({cfg.n_frames} frames at {cfg.size[1]}x{cfg.size[0]} WxH): {args.out / "model.safetensors"}')
+    return 0
+
+
+# %% ../nbs/05_cli.ipynb #0f22a9b5
+def _image_tensor(path: Path, size: tuple[int, int]):
+    "An image file (or a video's first frame) as a (3, H, W) tensor in [-1, 1] at `size` (H, W)."
+    from singan_gif_lib.video import to_tensor, resize_video
+    frame = _read_image(path)[None]                                 # (1, H0, W0, 3) uint8
+    return resize_video(to_tensor(frame), (1, *size))[0, :, 0]      # (3, H, W)
+
+def _cinn_animate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument('image', type=Path, metavar='IMAGE', help='start frame: an image (.png, .jpg) or a video (its first frame)')
+    p.add_argument('--out', type=Path, required=True, metavar='OUT.gif', help='the futures, side by side')
+    p.add_argument('--model', type=Path, metavar='DIR', help='a folder written by `cinn-train` (default: the shipped 32 px sky model)')
+    p.add_argument('--n', type=positive_int, default=4, help='number of futures (default: 4)')
+    p.add_argument('--direction', type=int, metavar='K', help='cloud-direction bin 0..7 for a model trained with control')
+    p.add_argument('--temperature', type=float, default=1.0, metavar='T', help='scale of the residual nu (default: 1)')
+    p.add_argument('--mode', choices=('cinn', 'cvae', 'deterministic'), default='cinn', help="'cvae'/'deterministic': the paper's baselines")
+    p.add_argument('--fps', type=positive_float, default=8.0, help='frame rate of the GIF (default: 8)')
+    p.add_argument('--seed', type=int, default=0, metavar='N')
+    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), help='default: cuda > mps > cpu')
+
+@subcommand('cinn-animate', 'cINN image-to-video: animate one still image into several possible futures.', _cinn_animate_args)
+def cinn_animate(args: argparse.Namespace) -> int:
+    "Animate `args.image` with a trained ImageToVideo and write the futures side by side to `args.out`."
+    import torch
+    from singan_gif_lib.video_ae import load_image_to_video
+    from singan_gif_lib.metrics import ASSETS
+    from singan_gif_lib.video import write_video
+    if args.model is not None and not args.model.exists(): raise SinganGifError(f'{args.model}: no such folder or file')
+    model = load_image_to_video(args.model if args.model is not None else ASSETS / 'cinn_sky32_model.safetensors', get_device(args.device))
+    n_eta = model.cfg.n_eta
+    if n_eta and args.direction is None: raise SinganGifError(f'this model is steered by a direction bin: pass --direction 0..{n_eta - 1}')
+    if args.direction is not None and not 0 <= args.direction < max(n_eta, 1):
+        raise SinganGifError(f'--direction must be in 0..{n_eta - 1}, got {args.direction}' if n_eta else 'this model takes no --direction (trained without control)')
+    x0 = _image_tensor(args.image, model.cfg.size)
+    x = model.animate(x0, args.n, args.direction if n_eta else None, temperature=args.temperature,
+                      generator=torch.Generator().manual_seed(args.seed), mode=args.mode)      # (n, 3, T, H, W)
+    row = torch.cat(list(x), dim=-1)                                                          # (3, T, H, n*W)
+    print(f"{write_video(args.out, row, fps=args.fps)}: {args.n} futures of {x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} (WxH) each")
+    return 0
+
 
 # %% ../nbs/05_cli.ipynb #b5591736
 def _in_ipython() -> bool:

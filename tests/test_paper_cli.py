@@ -1,0 +1,120 @@
+"Tests of the command line of the later papers: MoCoGAN-HD (mocogan-train/-sample) and cINN (cinn-train/-animate)."
+from pathlib import Path
+
+import pytest
+import torch
+
+import singan_gif_lib.cli as cli
+from singan_gif_lib.video import read_video
+
+
+def run(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_error_line(code, err):
+    assert code == 2, err
+    assert err.startswith('singan-gif: error: ') and err.count('\n') == 1 and 'Traceback' not in err
+
+
+@pytest.fixture(scope='module')
+def motion_run(tmp_path_factory):
+    "A 2-step MoCoGAN-HD motion generator over the shipped 32 px StyleGAN."
+    d = tmp_path_factory.mktemp('mocogan')
+    assert cli.main(['mocogan-train', '--out', str(d), '--preset', 'ci', '--steps', '2']) == 0
+    return d
+
+
+def test_mocogan_train_writes_one_checkpoint_and_reloads_instead_of_retraining(motion_run, capsys):
+    (ckpt,) = motion_run.glob('motion-*.safetensors')
+    before = ckpt.stat().st_mtime_ns
+    code, out, err = run(capsys, 'mocogan-train', '--out', motion_run, '--preset', 'ci', '--steps', '2')
+    assert code == 0 and str(ckpt) in out
+    assert ckpt.stat().st_mtime_ns == before  # finished run: loaded, not retrained
+
+
+def test_mocogan_sample_writes_unrolled_interpolated_gifs(motion_run, tmp_path, capsys):
+    code, out, err = run(capsys, 'mocogan-sample', motion_run, '--out', tmp_path, '--n', '2', '--frames', '10', '--interpolate', '2')
+    assert code == 0, err
+    from PIL import Image
+    with Image.open(tmp_path / 'video_001.gif') as im:  # PIL merges identical frames: count display time, not frames
+        size, ms = im.size, sum(im.seek(k) or im.info['duration'] for k in range(im.n_frames))
+    assert size == (32, 32) and abs(ms - 19 * 125) <= 40  # (10 - 1) * 2 + 1 frames at 8 fps
+    assert not (tmp_path / 'video_002.gif').exists()
+
+
+def test_mocogan_sample_is_deterministic_under_a_seed(motion_run, tmp_path, capsys):
+    for name in ('a', 'b'): assert run(capsys, 'mocogan-sample', motion_run, '--out', tmp_path / name, '--n', '1', '--frames', '4')[0] == 0
+    a, b = (read_video(tmp_path / n / 'video_000.gif', fps=8) for n in ('a', 'b'))
+    assert (a == b).all()
+
+
+def test_mocogan_errors_are_one_line(motion_run, tmp_path, capsys):
+    code, out, err = run(capsys, 'mocogan-sample', tmp_path / 'missing', '--out', tmp_path / 's')
+    one_error_line(code, err); assert 'missing: no such folder' in err
+    code, out, err = run(capsys, 'mocogan-sample', tmp_path, '--out', tmp_path / 's')  # a folder without a checkpoint
+    one_error_line(code, err); assert 'found 0' in err
+    code, out, err = run(capsys, 'mocogan-train', '--out', tmp_path / 'r', '--preset', 'ci', '--image-generator', tmp_path / 'none.safetensors')
+    one_error_line(code, err); assert 'none.safetensors: no such file' in err
+    # an image generator other than the one it was trained on is refused
+    from singan_gif_lib.stylegan import load_stylegan, save_stylegan
+    G = load_stylegan(32)
+    with torch.no_grad():
+        for p in G.parameters(): p.add_(0.01)
+    other = save_stylegan(G, tmp_path / 'other.safetensors')
+    code, out, err = run(capsys, 'mocogan-sample', motion_run, '--out', tmp_path / 's', '--image-generator', other)
+    one_error_line(code, err); assert 'another image generator' in err
+    assert not (tmp_path / 's').exists()
+
+
+@pytest.fixture(scope='module')
+def cinn_run(tmp_path_factory):
+    "The three cINN stages at the ci preset (16 px, a few steps each)."
+    d = tmp_path_factory.mktemp('cinn')
+    assert cli.main(['cinn-train', '--out', str(d), '--preset', 'ci', '--clips', '32']) == 0
+    return d
+
+
+def test_cinn_train_writes_the_model_and_loads_it_the_second_time(cinn_run, capsys):
+    model = cinn_run / 'model.safetensors'
+    assert model.exists() and (cinn_run / 'video_ae.safetensors').exists()
+    before = (cinn_run / 'video_ae.safetensors').stat().st_mtime_ns
+    code, out, err = run(capsys, 'cinn-train', '--out', cinn_run, '--preset', 'ci', '--clips', '32')
+    assert code == 0 and str(model) in out
+    assert (cinn_run / 'video_ae.safetensors').stat().st_mtime_ns == before
+
+
+def test_cinn_animate_writes_futures_side_by_side(cinn_run, tmp_path, capsys):
+    from singan_gif_lib.data import sample_path
+    out = tmp_path / 'futures.gif'
+    code, o, err = run(capsys, 'cinn-animate', sample_path('fire'), '--model', cinn_run, '--out', out, '--n', '3', '--direction', '5')
+    assert code == 0, err
+    v = read_video(out)
+    assert v.shape[1:] == (16, 48, 3)  # three 16x16 futures side by side
+    # the seed fixes the futures; another seed changes them
+    run(capsys, 'cinn-animate', sample_path('fire'), '--model', cinn_run, '--out', tmp_path / 'again.gif', '--n', '3', '--direction', '5')
+    run(capsys, 'cinn-animate', sample_path('fire'), '--model', cinn_run, '--out', tmp_path / 'other.gif', '--n', '3', '--direction', '5', '--seed', '1')
+    assert (read_video(tmp_path / 'again.gif') == v).all()
+    assert not (read_video(tmp_path / 'other.gif') == v).all()
+
+
+def test_cinn_animate_uses_the_shipped_model_by_default(tmp_path, capsys):
+    from singan_gif_lib.data import sample_path
+    code, o, err = run(capsys, 'cinn-animate', sample_path('clouds'), '--out', tmp_path / 'a.gif', '--n', '2', '--direction', '0', '--mode', 'deterministic')
+    assert code == 0, err
+    assert read_video(tmp_path / 'a.gif').shape[1:] == (32, 64, 3)
+
+
+def test_cinn_errors_are_one_line(cinn_run, tmp_path, capsys):
+    from singan_gif_lib.data import sample_path
+    gif = sample_path('clouds')
+    for argv, msg in [((gif, '--model', cinn_run, '--out', tmp_path / 'a.gif'), 'pass --direction 0..7'),
+                      ((gif, '--model', cinn_run, '--out', tmp_path / 'a.gif', '--direction', '8'), 'must be in 0..7'),
+                      ((gif, '--model', tmp_path / 'nope', '--out', tmp_path / 'a.gif', '--direction', '0'), 'nope: no such folder or file'),
+                      ((tmp_path / 'missing.png', '--model', cinn_run, '--out', tmp_path / 'a.gif', '--direction', '0'), 'missing.png: no such file'),
+                      ((gif, '--model', tmp_path, '--out', tmp_path / 'a.gif', '--direction', '0'), 'model.safetensors')]:
+        code, out, err = run(capsys, 'cinn-animate', *argv)
+        one_error_line(code, err); assert msg in err, err
+    assert not (tmp_path / 'a.gif').exists()
