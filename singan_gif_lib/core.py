@@ -40,10 +40,12 @@ def atomic_write(path: str | Path, # the file to create or replace
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix=path.suffix if suffix is None else suffix, dir=path.parent)
     os.close(fd)
     umask = os.umask(0); os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes owner-only files; give the file the permissions a plain open() would
     tmp = Path(tmp)
     try:
         yield tmp
+        # mkstemp makes owner-only files, and writers such as safetensors re-create the file: give the result the
+        # permissions a plain open() would
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
