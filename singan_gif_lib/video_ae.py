@@ -397,6 +397,7 @@ class VideoAERun:
         ds = spatial_critic_loss(self.d_s, X, Xh)
         self.opt_d.zero_grad(set_to_none=True); (dt['loss'] + ds).backward(); self.opt_d.step()
         self.d_t.requires_grad_(False); self.d_s.requires_grad_(False)
+        # $\mathcal{L} = \mathcal{L}_{p_\psi, q_\phi} + \mathcal{L}_{\mathcal{D}_T} + \mathcal{L}_{\mathcal{D}_S}$ (Eq. 4): the critic terms were minimised above, the autoencoder's now
         parts = autoencoder_loss(cfg, X, Xh, mean, logvar, self.d_t, self.d_s, self.perceptual)
         self.opt_g.zero_grad(set_to_none=True); parts['loss'].backward(); self.opt_g.step()
         self.d_t.requires_grad_(True); self.d_s.requires_grad_(True)
