@@ -435,6 +435,8 @@ class MoCoGANHDRun:
         check_image_generator(G)
         self.cfg, self.device = cfg, get_device(device)
         self.G = G.to(self.device).eval().requires_grad_(False) if isinstance(G, nn.Module) else G
+        for m in (self.G.modules() if isinstance(self.G, nn.Module) else ()):  # every step backpropagates through G_I:
+            if hasattr(m, 'fused'): m.fused = False                            # the unfused modulated conv is the same maths, faster on CPU
         self.dataset = dataset
         seed_everything(cfg.seed)
         if pca is None:
@@ -486,6 +488,7 @@ class MoCoGANHDRun:
             l_c = info_nce(q, k, self.queue.keys, cfg.temperature)
             d_total = d_total + cfg.lambda_di * l_di + cfg.lambda_contr * l_c
             out['d_image'] = l_di.item(); out['contrastive'] = l_c.item()
+        # Eq. 7, discriminators' side: $\mathcal L_{D_V} + \lambda_{D_I}\mathcal L_{D_I} + \lambda_{contr}\mathcal L_{contr}$
         self.optD.zero_grad(set_to_none=True); d_total.backward(); self.optD.step()
         if cfg.use_image_d: self.key.update(self.DI); self.queue.push(k)
         # --- motion generator ---
@@ -501,6 +504,7 @@ class MoCoGANHDRun:
         if cfg.use_mi:
             # $-\mathcal L_m$ (Eq. 3)
             lm = mutual_info_loss(self.H, h, eps); g_total = g_total + cfg.lambda_m * lm; out['mutual_info'] = -lm.item()
+        # Eq. 7, G_M's side: adversarial terms + $\lambda_{contr}$ feature matching + $\lambda_m (-\mathcal L_m)$
         self.optG.zero_grad(set_to_none=True); g_total.backward(); self.optG.step()
         self.DV.requires_grad_(True); self.DI.requires_grad_(True)
         # the backward through G_I is counted with the rest (autograd does not split it)
@@ -664,7 +668,7 @@ def evaluate_motion(motion: MotionGenerator, G_image: ImageGenerator,
 def predict_videos(motion: MotionGenerator, G_image: ImageGenerator,
                    real: Tensor, # (N, 3, T, H, W) real clips; their first frames are inverted
                    steps: int = 300, # inversion steps
-                   interpolate: int = 1, # 2: predict (T+1)//2 codes and interpolate them to T (Sec. 4.3)
+                   interpolate: int = 1, # 2: predict (T+1)//2 codes and interpolate them to T (Sec. 4.4, used for Table 3)
                    feature_weight: float = 0.0,
                    seed: int = 0,
                    w: Tensor | None = None, # (N, w_dim) inverted first frames from an earlier call (skips the inversion)
