@@ -144,7 +144,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--frames', type=positive_int, metavar='N', help='use the first N frames of the input')
     p.add_argument('--iters', type=positive_int, metavar='N', help='iterations per scale')
     p.add_argument('--seed', type=int, metavar='N', help='random seed')
-    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), help='default: cuda > mps > cpu')
+    _device_arg(p)
     p.add_argument('--resume', action='store_true', help='continue the run in DIR from its last finished scale')
     p.add_argument('--mode', choices=('singan_gif', 'singan_all_frames'), help="'singan_all_frames': the SinGAN baseline of Table 1")
 
@@ -172,10 +172,14 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 # %% ../nbs/05_cli.ipynb #ec5d5812
-def _model_dir_args(p: argparse.ArgumentParser) -> None:
-    "The arguments every command that loads a trained model shares: its folder and the device."
-    p.add_argument('run_dir', type=Path, metavar='DIR', help='a folder written by `singan-gif train`')
+def _device_arg(p: argparse.ArgumentParser) -> None:
+    "The --device option every command that runs a model shares."
     p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), help='where to run the model (default: cuda > mps > cpu)')
+
+def _model_dir_args(p: argparse.ArgumentParser) -> None:
+    "The arguments every command that loads a trained SinGAN-GIF shares: its folder and the device."
+    p.add_argument('run_dir', type=Path, metavar='DIR', help='a folder written by `singan-gif train`')
+    _device_arg(p)
 
 def _sample_args(p: argparse.ArgumentParser) -> None:
     _model_dir_args(p)
@@ -261,19 +265,19 @@ def _mocogan_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--image-generator', type=Path, metavar='FILE', help='StyleGAN weights (default: the shipped sky generator)')
     p.add_argument('--steps', type=positive_int, metavar='N', help="training steps (default: the preset's)")
     p.add_argument('--seed', type=int, metavar='N', help='random seed')
-    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), help='default: cuda > mps > cpu')
+    _device_arg(p)
     p.add_argument('--resume', action='store_true', help='continue an unfinished run of the same config in DIR')
 
 @subcommand('mocogan-train', 'MoCoGAN-HD: train a motion generator on sky time-lapse clips over a frozen image generator.', _mocogan_train_args)
 def mocogan_train(args: argparse.Namespace) -> int:
     "Train (or resume, or load when finished) the motion generator into `args.out`."
-    from singan_gif_lib.mocogan_hd import MoCoGANHDConfig, train_motion_generator
+    from singan_gif_lib.mocogan_hd import MoCoGANHDConfig, train_motion_generator, checkpoint_path
     flags = dict(n_steps=args.steps, seed=args.seed)
     cfg = MoCoGANHDConfig.from_preset(args.preset, **{k: v for k, v in flags.items() if v is not None})
     device = get_device(args.device)
     G = _image_generator(args.image_generator, 32 if args.preset == 'ci' else 64, device)
     M, history = train_motion_generator(cfg, G, out_dir=args.out, resume=args.resume, device=device)
-    print(f"motion generator ({cfg.n_steps} steps over a {G.size} px {type(G).__name__}): {sorted(args.out.glob('motion-*.safetensors'))[0]}")
+    print(f"motion generator ({cfg.n_steps} steps over a {G.size} px {type(G).__name__}): {checkpoint_path(args.out, cfg, G)}")
     return 0
 
 
@@ -287,7 +291,7 @@ def _mocogan_sample_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--interpolate', type=positive_int, default=1, metavar='F', help='Sec. 4.4: F-1 codes between neighbours (default: 1, none)')
     p.add_argument('--fps', type=positive_float, default=8.0, help='frame rate of the GIFs (default: 8)')
     p.add_argument('--seed', type=int, default=0, metavar='N')
-    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), help='default: cuda > mps > cpu')
+    _device_arg(p)
 
 @subcommand('mocogan-sample', 'MoCoGAN-HD: write videos from a trained motion generator.', _mocogan_sample_args)
 def mocogan_sample(args: argparse.Namespace) -> int:
@@ -316,7 +320,7 @@ def _cinn_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--preset', choices=('ci', 'small', 'paper'), default='small', help='config preset (default: small)')
     p.add_argument('--steps', type=positive_int, metavar='N', help="video-autoencoder steps (default: the preset's)")
     p.add_argument('--clips', type=positive_int, metavar='N', help="training clips (default: the preset's)")
-    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), help='default: cuda > mps > cpu')
+    _device_arg(p)
     p.add_argument('--resume', action='store_true', help='continue unfinished stages in DIR')
 
 @subcommand('cinn-train', 'cINN image-to-video: train the video autoencoder and the conditional INN on sky time-lapse clips.', _cinn_train_args)
@@ -349,7 +353,7 @@ def _cinn_animate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--mode', choices=('cinn', 'cvae', 'deterministic'), default='cinn', help="'cvae'/'deterministic': the paper's baselines")
     p.add_argument('--fps', type=positive_float, default=8.0, help='frame rate of the GIF (default: 8)')
     p.add_argument('--seed', type=int, default=0, metavar='N')
-    p.add_argument('--device', choices=('cpu', 'cuda', 'mps'), help='default: cuda > mps > cpu')
+    _device_arg(p)
 
 @subcommand('cinn-animate', 'cINN image-to-video: animate one still image into several possible futures.', _cinn_animate_args)
 def cinn_animate(args: argparse.Namespace) -> int:

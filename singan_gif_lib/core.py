@@ -5,7 +5,7 @@
 # %% ../nbs/00_core.ipynb #99df5dd7
 from __future__ import annotations
 
-import dataclasses, json, math, os, random, tempfile, typing
+import dataclasses, hashlib, json, math, os, random, tempfile, typing
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +16,9 @@ import torch
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['SinganGifError', 'CheckpointError', 'ConfigError', 'atomic_write', 'get_device', 'seed_everything', 'PresetConfig',
-           'save_checkpoint', 'load_checkpoint', 'state_tensors', 'load_state_tensors', 'progress', 'History', 'fit']
+__all__ = ['SinganGifError', 'CheckpointError', 'ConfigError', 'atomic_write', 'get_device', 'seed_everything',
+           'seeded_generator', 'PresetConfig', 'save_checkpoint', 'load_checkpoint', 'state_tensors',
+           'load_state_tensors', 'progress', 'History', 'fit']
 
 # %% ../nbs/00_core.ipynb #242766b9
 class SinganGifError(Exception):
@@ -70,6 +71,13 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+# %% ../nbs/00_core.ipynb #cfef0b72
+def seeded_generator(*parts: int | str) -> torch.Generator:
+    "A CPU `torch.Generator` seeded from a hash of `parts` (seed, step, rank, purpose...): the same parts, the same draws."
+    h = int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:8], 'little') >> 1
+    return torch.Generator().manual_seed(h)
+
 
 # %% ../nbs/00_core.ipynb #e845c6a7
 def _check_type(name: str, value: Any, tp: Any) -> Any:

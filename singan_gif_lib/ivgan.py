@@ -15,7 +15,7 @@ import torch
 import torch.distributed as dist
 from torch import nn, Tensor
 
-from .core import (SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
 from .losses import (wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, lipschitz_penalty,
@@ -208,12 +208,6 @@ def video_distance(real: Tensor, # (N, 3, T, H, W) in [-1, 1]
     if metric == 'fvd': return metrics.fvd(real, fake, _video_features())
     raise IVGANError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
 
-# %% ../nbs/22_ivgan.ipynb #d85e485a
-def _rng(*parts: int | str) -> torch.Generator:
-    "A CPU generator seeded from a hash of `parts` (seed, step, rank, purpose...)."
-    h = int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:8], 'little') >> 1
-    return torch.Generator().manual_seed(h)
-
 # %% ../nbs/22_ivgan.ipynb #0088a758
 class IVGANRun:
     "Generator, critic, Adam optimisers and the training step of one variant (DDP-wrapped when distributed)."
@@ -239,7 +233,7 @@ class IVGANRun:
     def step(self, i: int) -> dict[str, float]:
         "Generator step `i`: n_critic critic steps (Eq. 14 + penalty), then one generator step (Eq. 6)."
         cfg, B, dev = self.cfg, self.local_batch, self.device
-        g = _rng(cfg.seed, i, self.rank)
+        g = seeded_generator(cfg.seed, i, self.rank)
         self.G.train(); self.D.train()
         for _ in range(cfg.n_critic):
             real = sample_batch(self.dataset, B, g).to(dev)                   # (B, 3, T, H, W)
@@ -260,14 +254,14 @@ class IVGANRun:
     def sample(self, n: int, seed: int = 0) -> Tensor:
         "`n` clips from the generator in eval mode: (n, 3, T, H, W) on the CPU."
         self.G.eval()
-        out = self.G(torch.randn(n, self.cfg.z_dim, generator=_rng(seed, 'sample')).to(self.device)).cpu()
+        out = self.G(torch.randn(n, self.cfg.z_dim, generator=seeded_generator(seed, 'sample')).to(self.device)).cpu()
         self.G.train()
         return out
 
     def distance(self, seed: int, metric: str | None = None) -> float:
         "One `eval_samples`-sample measurement of `metric` (default cfg.metric); real clips and noise fixed by `seed`."
         n = self.cfg.eval_samples
-        real = sample_batch(self.dataset, n, _rng(seed, 'eval-real'))
+        real = sample_batch(self.dataset, n, seeded_generator(seed, 'eval-real'))
         return video_distance(real, self.sample(n, seed), metric or self.cfg.metric, seed=seed)
 
     def tensors(self) -> dict[str, Tensor]:

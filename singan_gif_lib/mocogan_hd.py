@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import (SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
 from .losses import hinge_critic_loss, hinge_generator_loss, wgan_gp_penalty
@@ -410,10 +410,6 @@ def sky_clips(cfg: MoCoGANHDConfig, size: int, n_clips: int | None = None, seed:
     from singan_gif_lib.ivgan import CachedClips
     return CachedClips(SkyTimelapse(n_clips=n_clips or cfg.n_clips, n_frames=cfg.clip_frames, size=(size, size), seed=seed))
 
-def _rng(*parts) -> torch.Generator:
-    "A CPU generator seeded from a hash of `parts`."
-    return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:8], 'little') >> 1)
-
 def real_batch(dataset: Sequence, n: int, cfg: MoCoGANHDConfig, generator: torch.Generator) -> Tensor:
     "n real clips drawn with replacement, every frame_step-th frame: (n, 3, n_frames, H, W)."
     idx = torch.randint(len(dataset), (n,), generator=generator)
@@ -463,7 +459,7 @@ class MoCoGANHDRun:
         "One discriminator update (Eqs. 4-6) and one motion-generator update (Eqs. 3-5, feature matching)."
         cfg, dev, B = self.cfg, self.device, self.cfg.batch_size
         t_start, t_g0 = time.perf_counter(), self.timing['image_generator']
-        g = _rng(cfg.seed, i)
+        g = seeded_generator(cfg.seed, i)
         real = real_batch(self.dataset, B, cfg, g).to(dev)                            # (B, 3, T, H, W)
         w1 = sample_w(self.G, B, g, dev)                                               # (B, d)
         self.M.train()
@@ -529,9 +525,12 @@ def generator_fingerprint(G: ImageGenerator) -> dict:
         for k, v in sorted(G.state_dict().items()): h.update(k.encode()); h.update(v.detach().float().cpu().numpy().tobytes())
     return {'class': type(G).__name__, 'z_dim': int(G.z_dim), 'w_dim': int(G.w_dim), 'size': int(G.size), 'hash': h.hexdigest()[:12]}
 
-def checkpoint_path(out_dir: str | Path, cfg: MoCoGANHDConfig, G: ImageGenerator) -> Path:
+def checkpoint_path(out_dir: str | Path, cfg: MoCoGANHDConfig, G: ImageGenerator,
+                    fingerprint: dict | None = None, # generator_fingerprint(G) if already computed (it hashes every weight)
+                   ) -> Path:
     "out_dir/motion-<hash of config and image generator>.safetensors"
-    key = json.dumps({'cfg': {k: v for k, v in cfg.to_dict().items() if k != 'preset'}, 'G': generator_fingerprint(G)}, sort_keys=True)
+    fingerprint = generator_fingerprint(G) if fingerprint is None else fingerprint
+    key = json.dumps({'cfg': {k: v for k, v in cfg.to_dict().items() if k != 'preset'}, 'G': fingerprint}, sort_keys=True)
     return Path(out_dir) / f"motion-{hashlib.sha256(key.encode()).hexdigest()[:10]}.safetensors"
 
 # %% ../nbs/32_mocogan_hd.ipynb #f4452b8b
@@ -547,12 +546,13 @@ def train_motion_generator(cfg: MoCoGANHDConfig, G_image: ImageGenerator, # the 
     "Train (or load) G_M on real clips with the image generator frozen (Eq. 7); returns G_M (eval mode) and the history."
     check_image_generator(G_image)
     dataset = sky_clips(cfg, G_image.size, seed=cfg.seed) if dataset is None else dataset
-    path = checkpoint_path(out_dir, cfg, G_image) if out_dir is not None else None
+    fingerprint = generator_fingerprint(G_image)                                      # hashed once per call
+    path = checkpoint_path(out_dir, cfg, G_image, fingerprint) if out_dir is not None else None
     pca, meta = None, None
     if path is not None and path.exists():
         tensors, meta = load_checkpoint(path, 'cpu')
         same = lambda d: {k: v for k, v in d.items() if k != 'preset'}
-        if same(meta.get('config', {})) != same(cfg.to_dict()) or meta.get('image_generator') != generator_fingerprint(G_image):
+        if same(meta.get('config', {})) != same(cfg.to_dict()) or meta.get('image_generator') != fingerprint:
             raise CheckpointError(f"{path}: written for another configuration or image generator")
         pca = PCA(tensors['M.pca_mean'], tensors['M.pca_basis'], tensors['M.pca_std'], torch.tensor(meta['pca_ratio']))
     run = MoCoGANHDRun(cfg, G_image, dataset, device, pca)
@@ -563,7 +563,7 @@ def train_motion_generator(cfg: MoCoGANHDConfig, G_image: ImageGenerator, # the 
     def save(step: int) -> None:
         if path is not None:
             save_checkpoint(path, run.tensors(), {'config': cfg.to_dict(), 'step': step, 'history': history.to_dict(),
-                                                  'image_generator': generator_fingerprint(G_image),
+                                                  'image_generator': fingerprint,
                                                   'pca_ratio': run.pca.ratio.tolist(), 'timing': run.timing})
 
     end = cfg.n_steps if max_steps is None else min(cfg.n_steps, start + max_steps)
@@ -655,7 +655,7 @@ def evaluate_motion(motion: MotionGenerator, G_image: ImageGenerator,
     from singan_gif_lib import metrics
     vf, ff = metrics.load_video_features(), metrics.load_frame_features('vector')
     N, T = real.shape[0], real.shape[2]
-    g = _rng(seed, 'evaluate')
+    g = seeded_generator(seed, 'evaluate')
     fake = generate_videos(motion, G_image, n=N, n_frames=T, generator=g).cpu()         # (N, 3, T, H, W)
     div = []
     for _ in range(n_content):
@@ -676,10 +676,10 @@ def predict_videos(motion: MotionGenerator, G_image: ImageGenerator,
     "Video prediction (Table 3): invert frame 1, run G_M, compare with the clip; PSNR/SSIM plus the inversion upper bound."
     from singan_gif_lib import metrics
     N, T = real.shape[0], real.shape[2]
-    if w is None: w = invert_image(G_image, real[:, :, 0], steps=steps, feature_weight=feature_weight, generator=_rng(seed, 'invert'))
+    if w is None: w = invert_image(G_image, real[:, :, 0], steps=steps, feature_weight=feature_weight, generator=seeded_generator(seed, 'invert'))
     n_codes = (T - 1) // interpolate + 1
     with torch.no_grad():
-        codes = motion(w.to(motion.pca_basis.device), n_codes, generator=_rng(seed, 'predict'))
+        codes = motion(w.to(motion.pca_basis.device), n_codes, generator=seeded_generator(seed, 'predict'))
         if interpolate > 1: codes = interpolate_codes(codes, interpolate)
         pred = render(G_image, codes[:, :T]).cpu()                                    # (N, 3, T', H, W)
     T2 = pred.shape[2]; real = real[:, :, :T2]

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import (SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
 from .losses import ns_critic_loss, ns_generator_loss, r1_penalty
@@ -332,11 +332,6 @@ def sky_frames(n: int, size: int, seed: int = 0) -> SkyFrames:
     return SkyFrames(n, size, seed)
 
 # %% ../nbs/30_stylegan.ipynb #3c715b15
-def _rng(*parts: int | str) -> torch.Generator:
-    "A CPU generator seeded from a hash of `parts`."
-    h = int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:8], 'little') >> 1
-    return torch.Generator().manual_seed(h)
-
 def check_frames(dataset: Sequence, cfg: StyleGANConfig) -> None:
     "Raise StyleGANError unless `dataset` yields (3, size, size) float images in [-1, 1]."
     name = type(dataset).__name__
@@ -377,7 +372,7 @@ class StyleGANRun:
     def step(self, i: int) -> dict[str, float]:
         "One critic step (NS loss, lazy R1) and one generator step (NS loss), then the EMA update."
         cfg, B, dev = self.cfg, self.cfg.batch_size, self.device
-        g = _rng(cfg.seed, i)
+        g = seeded_generator(cfg.seed, i)
         real = self.batch(B, g)                                               # (B, 3, S, S)
         z = torch.randn(B, cfg.z_dim, generator=g).to(dev)
         with torch.no_grad(): fake = self.G(z, generator=g)

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import (SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
 from .losses import hinge_critic_loss, hinge_generator_loss, r1_penalty, spectral_norm_all
@@ -362,11 +362,6 @@ def stack_dataset(dataset: Sequence, cfg: VideoAEConfig | None = None) -> tuple[
     if vids.min() < -1 - 1e-4 or vids.max() > 1 + 1e-4: raise VideoAEError(f"dataset {name} must yield clips in [-1, 1], got [{vids.min():.3g}, {vids.max():.3g}]")
     return vids, labels
 
-def _rng(*parts) -> torch.Generator:
-    "A CPU generator seeded from `parts`."
-    import hashlib
-    return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:8], 'little') >> 1)
-
 # %% ../nbs/41_video_ae.ipynb #f5d66047
 class VideoAERun:
     "Stage 1: encoder, decoder, both critics, their Adam optimisers with exponential decay, and one training step."
@@ -388,7 +383,7 @@ class VideoAERun:
     def step(self, videos: Tensor, i: int) -> dict[str, float]:
         "Step `i` on a random batch of `videos` (N, 3, T, H, W): critics (Eq. 2, 3), then autoencoder (Eq. 1)."
         cfg = self.cfg
-        g = _rng(cfg.seed, 'video_ae', i)
+        g = seeded_generator(cfg.seed, 'video_ae', i)
         X = videos[torch.randint(len(videos), (cfg.batch_size,), generator=g)].to(self.device)   # (B, 3, T, H, W)
         x0 = X[:, :, 0]                                                      # (B, 3, H, W)
         mean, logvar = self.encoder(X)
@@ -478,7 +473,7 @@ def train_image_autoencoder(cfg: VideoAEConfig,
     frames = videos.transpose(1, 2).flatten(0, 1)                            # (N*T, 3, H, W)
 
     def step(i: int) -> dict[str, float]:
-        g = _rng(cfg.seed, 'image_ae', i)
+        g = seeded_generator(cfg.seed, 'image_ae', i)
         x = frames[torch.randint(len(frames), (4 * cfg.batch_size,), generator=g)].to(dev)   # (B, 3, H, W)
         loss = (dec(enc(x)) - x).abs().mean()
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
@@ -698,7 +693,8 @@ def measured_directions(videos: Tensor, # (B, 3, T, H, W) in [-1, 1]
                         lag: int = 4, n_bins: int = 8) -> list[int]:
     "The cloud-direction bin of each clip measured by phase correlation on its sky rows."
     from singan_gif_lib.data import measured_direction
-    u8 = ((videos.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).numpy()   # (B, T, H, W, 3)
+    from singan_gif_lib.video import as_uint8_frames
+    u8 = [as_uint8_frames(v) for v in videos]                                               # B x (T, H, W, 3)
     return [measured_direction(f, int(r), lag=min(lag, len(f) - 1), n_bins=n_bins) for f, r in zip(u8, rows)]
 
 def evaluate_image_to_video(model: ImageToVideo,

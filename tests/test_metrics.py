@@ -228,3 +228,13 @@ def test_train_feature_nets_rejects_unknown_kinds(tmp_path):
     with pytest.raises(MetricError, match="kinds must be"):
         train_feature_nets(fd, vd, n_per_dataset=4, steps=1, out_dir=tmp_path, kinds=('audio',))
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_train_feature_nets_retrains_only_the_kinds_asked(tmp_path):
+    from singan_gif_lib.metrics import train_feature_nets, default_feature_datasets, load_feature_net
+    fd, vd = default_feature_datasets(n_frames=4, size=(16, 16))
+    acc = train_feature_nets(fd, vd, n_per_dataset=8, steps=2, batch_size=4, out_dir=tmp_path, kinds=('frame',))
+    assert set(acc) == {'frame_test_accuracy'}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['frame_features.json', 'frame_features.safetensors']
+    net, meta = load_feature_net('frame', tmp_path / 'frame_features.safetensors')
+    assert meta['steps'] == 2 and meta['n_per_dataset'] == 8 and meta['n_classes'] == 4
