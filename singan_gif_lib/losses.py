@@ -12,9 +12,9 @@ from .core import SinganGifError
 
 # %% auto #0
 __all__ = ['LossInputError', 'wgan_critic_loss', 'wgan_generator_loss', 'hinge_critic_loss', 'hinge_generator_loss',
-           'ns_critic_loss', 'ns_generator_loss', 'interpolate', 'gradient_norms', 'wgan_gp_penalty',
-           'lipschitz_penalty', 'zero_centered_penalty', 'drift_penalty', 'r1_penalty', 'remove_layernorm',
-           'spectral_norm_all']
+           'ns_critic_loss', 'ns_generator_loss', 'ls_critic_loss', 'ls_generator_loss', 'interpolate',
+           'gradient_norms', 'wgan_gp_penalty', 'lipschitz_penalty', 'zero_centered_penalty', 'drift_penalty',
+           'r1_penalty', 'remove_layernorm', 'spectral_norm_all']
 
 # %% ../nbs/20_losses.ipynb #c1caaaa9
 class LossInputError(SinganGifError, ValueError):
@@ -56,6 +56,17 @@ def ns_generator_loss(fake_scores: Tensor) -> Tensor:
     "Non-saturating generator loss on logits: E[softplus(-D(fake))]."
     # $-\mathbb{E}[\log\sigma(D(\tilde x))]$
     return F.softplus(-fake_scores.float()).mean()
+
+# %% ../nbs/20_losses.ipynb #f52fb1ef
+def ls_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    "Least-squares GAN critic loss: E[(D(real) - 1)^2] + E[D(fake)^2]."
+    # $\mathbb{E}[(D(x)-1)^2] + \mathbb{E}[D(\tilde x)^2]$
+    return (real_scores.float() - 1).pow(2).mean() + fake_scores.float().pow(2).mean()
+
+def ls_generator_loss(fake_scores: Tensor) -> Tensor:
+    "Least-squares GAN generator loss: E[(D(fake) - 1)^2]."
+    return (fake_scores.float() - 1).pow(2).mean()
+
 
 # %% ../nbs/20_losses.ipynb #b0cf2ee4
 def interpolate(real: Tensor, # (B, ...) real samples

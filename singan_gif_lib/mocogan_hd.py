@@ -18,16 +18,15 @@ from torch import nn, Tensor
 from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
-from .losses import hinge_critic_loss, hinge_generator_loss, wgan_gp_penalty
+from .losses import hinge_critic_loss, hinge_generator_loss, ls_critic_loss, ls_generator_loss, wgan_gp_penalty
 
 # %% auto #0
 __all__ = ['GAN_LOSSES', 'MoCoGANHDError', 'ImageGenerator', 'ToyImageGenerator', 'PCA', 'fit_pca', 'check_basis',
-           'interpolate_codes', 'MotionGenerator', 'MutualInfoHead', 'mutual_info_loss', 'ls_critic_loss',
-           'ls_generator_loss', 'VideoPatchDiscriminator', 'ImageDiscriminator', 'augment', 'info_nce', 'FeatureQueue',
-           'MomentumEncoder', 'feature_matching_loss', 'MoCoGANHDConfig', 'check_image_generator', 'render',
-           'sky_clips', 'real_batch', 'sample_w', 'MoCoGANHDRun', 'generator_fingerprint', 'checkpoint_path',
-           'train_motion_generator', 'load_mocogan_hd', 'generate_videos', 'invert_image', 'evaluate_motion',
-           'predict_videos']
+           'interpolate_codes', 'MotionGenerator', 'MutualInfoHead', 'mutual_info_loss', 'VideoPatchDiscriminator',
+           'ImageDiscriminator', 'augment', 'info_nce', 'FeatureQueue', 'MomentumEncoder', 'feature_matching_loss',
+           'MoCoGANHDConfig', 'check_image_generator', 'render', 'sky_clips', 'real_batch', 'sample_w', 'MoCoGANHDRun',
+           'generator_fingerprint', 'checkpoint_path', 'train_motion_generator', 'load_mocogan_hd', 'generate_videos',
+           'invert_image', 'evaluate_motion', 'predict_videos']
 
 # %% ../nbs/32_mocogan_hd.ipynb #f0910404
 class MoCoGANHDError(SinganGifError, ValueError):
@@ -204,15 +203,6 @@ def mutual_info_loss(H: Callable[[Tensor], Tensor], # the MLP H
     return -F.cosine_similarity(H(h), eps, dim=-1).mean()
 
 # %% ../nbs/32_mocogan_hd.ipynb #bfc58d1e
-def ls_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
-    "Least-squares GAN discriminator loss: E[(D(real) - 1)^2] + E[D(fake)^2]."
-    # $\mathbb E[(D(v)-1)^2] + \mathbb E[D(\tilde v)^2]$
-    return (real_scores.float() - 1).pow(2).mean() + fake_scores.float().pow(2).mean()
-
-def ls_generator_loss(fake_scores: Tensor) -> Tensor:
-    "Least-squares GAN generator loss: E[(D(fake) - 1)^2]."
-    return (fake_scores.float() - 1).pow(2).mean()
-
 GAN_LOSSES = {'lsgan': (ls_critic_loss, ls_generator_loss), 'hinge': (hinge_critic_loss, hinge_generator_loss)}
 
 # %% ../nbs/32_mocogan_hd.ipynb #953a09f6
