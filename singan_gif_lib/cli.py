@@ -371,7 +371,8 @@ def cinn_animate(args: argparse.Namespace) -> int:
     x0 = _image_tensor(args.image, model.cfg.size)
     x = model.animate(x0, args.n, args.direction if n_eta else None, temperature=args.temperature,
                       generator=torch.Generator().manual_seed(args.seed), mode=args.mode)      # (n, 3, T, H, W)
-    row = torch.cat(list(x), dim=-1)                                                          # (3, T, H, n*W)
+    from singan_gif_lib.show import video_grid
+    row = video_grid(x, ncols=args.n, pad=0)                                                  # (3, T, H, n*W)
     print(f"{write_video(args.out, row, fps=args.fps)}: {args.n} futures of {x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} (WxH) each")
     return 0
 

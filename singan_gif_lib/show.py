@@ -20,7 +20,8 @@ from .core import SinganGifError, atomic_write
 from .video import VideoShapeError, as_uint8_frames
 
 # %% auto #0
-__all__ = ['as_frames', 'display_scale', 'show_videos', 'VideoPlayer', 'strip_indices', 'frame_strip', 'save_frame_strip']
+__all__ = ['as_frames', 'display_scale', 'show_videos', 'VideoPlayer', 'strip_indices', 'frame_strip', 'save_frame_strip',
+           'video_grid']
 
 # %% ../nbs/02_show.ipynb #d270e66f
 def as_frames(x: Any, # uint8 (T,H,W,3), a `Video`, or float in [-1,1] (T,H,W,3), (3,T,H,W), (1,3,T,H,W)
@@ -196,3 +197,25 @@ def save_frame_strip(path: str | Path, # output image; format from the suffix (.
         raise VideoShapeError(f"{path}: unsupported image format {path.suffix!r}; use .png, .jpg, .pdf or .svg")
     with atomic_write(path) as tmp: fig.savefig(tmp, format=fmt, dpi=dpi)
     return path
+
+# %% ../nbs/02_show.ipynb #5d23c9af
+def video_grid(videos, # (N, 3, T, H, W) tensor or a list of (3, T, H, W) tensors, in [-1, 1]
+               ncols: int = 8, # tiles per row
+               pad: int = 1, # pixels between tiles
+               pad_value: float = 1.0, # colour of the gaps (1 = white)
+              ) -> torch.Tensor: # (3, T, rows*(H+pad)-pad, cols*(W+pad)-pad)
+    "Tile videos row by row into one video."
+    vs = list(videos)
+    if not vs: raise VideoShapeError('video_grid: no videos to tile')
+    if ncols < 1 or pad < 0: raise VideoShapeError(f'video_grid: ncols must be >= 1 and pad >= 0, got ncols={ncols}, pad={pad}')
+    shapes = {tuple(v.shape) for v in vs}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 4:
+        raise VideoShapeError(f'video_grid: expected videos (3, T, H, W) of one shape, got {sorted(shapes)}')
+    C, T, H, W = vs[0].shape
+    rows, cols = -(-len(vs) // ncols), min(len(vs), ncols)
+    out = vs[0].new_full((C, T, rows * (H + pad) - pad, cols * (W + pad) - pad), pad_value)
+    for k, v in enumerate(vs):
+        r, c = divmod(k, ncols)
+        out[:, :, r * (H + pad):r * (H + pad) + H, c * (W + pad):c * (W + pad) + W] = v
+    return out
+
