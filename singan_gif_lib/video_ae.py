@@ -21,10 +21,10 @@ from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointErro
 from .losses import hinge_critic_loss, hinge_generator_loss, r1_penalty, spectral_norm_all
 
 # %% auto #0
-__all__ = ['STAGES', 'VideoAEError', 'VideoAEConfig', 'check_size', 'ResBlock3d', 'VideoEncoder', 'reparameterize',
-           'kl_divergence', 'SPADE', 'AdaIN', 'VideoResBlock', 'VideoDecoder', 'TemporalCritic', 'SpatialCritic',
-           'temporal_critic_loss', 'spatial_critic_loss', 'feature_matching', 'perceptual_distance', 'autoencoder_loss',
-           'ImageEncoder', 'ImageDecoder', 'stack_dataset', 'VideoAERun', 'train_video_autoencoder',
+__all__ = ['STAGES', 'VideoAEError', 'VideoAEConfig', 'check_size', 'ResBlock3d', 'resnet3d_trunk', 'VideoEncoder',
+           'reparameterize', 'kl_divergence', 'SPADE', 'AdaIN', 'VideoResBlock', 'VideoDecoder', 'TemporalCritic',
+           'SpatialCritic', 'temporal_critic_loss', 'spatial_critic_loss', 'feature_matching', 'perceptual_distance',
+           'autoencoder_loss', 'ImageEncoder', 'ImageDecoder', 'stack_dataset', 'VideoAERun', 'train_video_autoencoder',
            'train_image_autoencoder', 'one_hot_eta', 'ImageToVideo', 'load_image_to_video', 'train_residual_flow',
            'train_image_to_video', 'measured_directions', 'evaluate_image_to_video']
 
@@ -134,17 +134,22 @@ def _down_strides(n_frames: int, n_down: int) -> list[tuple[int, int, int]]:
         out.append((st, 2, 2)); t //= st
     return out
 
+def resnet3d_trunk(cfg: VideoAEConfig, norm: bool = True) -> tuple[nn.Conv3d, list[ResBlock3d], int]:
+    "The 3D ResNet the encoder and the temporal critic share: a stem halving H, W, then `n_up` down-sampling blocks; (stem, blocks, out channels)."
+    chans = [cfg.ch * min(8, 2 ** i) for i in range(cfg.n_up + 1)]
+    stem = nn.Conv3d(3, chans[0], (3, 4, 4), (1, 2, 2), 1)                  # halves H, W: the blocks run at half size
+    blocks = [ResBlock3d(chans[i], chans[i + 1], s, norm=norm) for i, s in enumerate(_down_strides(cfg.n_frames, cfg.n_up))]
+    return stem, blocks, chans[-1]
+
 # %% ../nbs/41_video_ae.ipynb #13673823
 class VideoEncoder(nn.Module):
     "q_phi(z|X): 3D ResNet with GroupNorm; video (B, 3, T, H, W) -> mean, logvar (B, d_z)."
     def __init__(self, cfg: VideoAEConfig):
         super().__init__()
-        c, n = cfg.ch, cfg.n_up
-        chans = [c * min(8, 2 ** i) for i in range(n + 1)]
-        self.stem = nn.Conv3d(3, chans[0], (3, 4, 4), (1, 2, 2), 1)         # halves H, W: the blocks run at half size
-        self.blocks = nn.Sequential(*[ResBlock3d(chans[i], chans[i + 1], s) for i, s in enumerate(_down_strides(cfg.n_frames, n))])
-        self.out = nn.Sequential(nn.GroupNorm(_groups(chans[-1]), chans[-1]), nn.LeakyReLU(0.2))
-        self.mean, self.logvar = nn.Linear(chans[-1], cfg.d_z), nn.Linear(chans[-1], cfg.d_z)
+        self.stem, blocks, c = resnet3d_trunk(cfg, norm=True)
+        self.blocks = nn.Sequential(*blocks)
+        self.out = nn.Sequential(nn.GroupNorm(_groups(c), c), nn.LeakyReLU(0.2))
+        self.mean, self.logvar = nn.Linear(c, cfg.d_z), nn.Linear(c, cfg.d_z)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         if x.dim() != 5 or x.shape[1] != 3: raise VideoAEError(f"VideoEncoder expects videos (B, 3, T, H, W), got {tuple(x.shape)}")
@@ -243,11 +248,9 @@ class TemporalCritic(nn.Module):
     "D_T: 3D ResNet on videos (B, 3, T, H, W) -> (scores (B,), features)."
     def __init__(self, cfg: VideoAEConfig):
         super().__init__()
-        c, n = cfg.ch, cfg.n_up
-        chans = [c * min(8, 2 ** i) for i in range(n + 1)]
-        self.stem = nn.Conv3d(3, chans[0], (3, 4, 4), (1, 2, 2), 1)         # halves H, W
-        self.blocks = nn.ModuleList([ResBlock3d(chans[i], chans[i + 1], s, norm=False) for i, s in enumerate(_down_strides(cfg.n_frames, n))])
-        self.head = nn.Linear(chans[-1], 1)
+        self.stem, blocks, c = resnet3d_trunk(cfg, norm=False)               # no normalisation in a critic with a gradient penalty
+        self.blocks = nn.ModuleList(blocks)                                  # kept apart: their outputs are the feature-matching features
+        self.head = nn.Linear(c, 1)
 
     def forward(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
         h, feats = self.stem(x), []

@@ -6,16 +6,12 @@ import numpy as np
 import pytest
 
 import singan_gif_lib.cli as cli
+from cli_helpers import run
 from singan_gif_lib.core import SinganGifError
 from singan_gif_lib.video import read_video, write_video
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

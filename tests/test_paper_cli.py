@@ -5,18 +5,10 @@ import pytest
 import torch
 
 import singan_gif_lib.cli as cli
+from cli_helpers import run, one_error_line, gif_time_ms
 from singan_gif_lib.video import read_video
 
 
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(code, err):
-    assert code == 2, err
-    assert err.startswith('singan-gif: error: ') and err.count('\n') == 1 and 'Traceback' not in err
 
 
 @pytest.fixture(scope='module')
@@ -38,9 +30,7 @@ def test_mocogan_train_writes_one_checkpoint_and_reloads_instead_of_retraining(m
 def test_mocogan_sample_writes_unrolled_interpolated_gifs(motion_run, tmp_path, capsys):
     code, out, err = run(capsys, 'mocogan-sample', motion_run, '--out', tmp_path, '--n', '2', '--frames', '10', '--interpolate', '2')
     assert code == 0, err
-    from PIL import Image
-    with Image.open(tmp_path / 'video_001.gif') as im:  # PIL merges identical frames: count display time, not frames
-        size, ms = im.size, sum(im.seek(k) or im.info['duration'] for k in range(im.n_frames))
+    size, ms = gif_time_ms(tmp_path / 'video_001.gif')  # PIL merges identical frames: count display time, not frames
     assert size == (32, 32) and abs(ms - 19 * 125) <= 40  # (10 - 1) * 2 + 1 frames at 8 fps
     assert not (tmp_path / 'video_002.gif').exists()
 

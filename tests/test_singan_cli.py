@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 import singan_gif_lib.cli as cli
+from cli_helpers import run, one_error_line, gif_time_ms
 import singan_gif_lib.singan_gif as sg
 from singan_gif_lib.data import sample_path
 from singan_gif_lib.video import read_video, write_video
@@ -15,21 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ['--preset', 'ci', '--max-size', '34', '--frames', '4', '--iters', '3']  # 2 scales (25x33, 26x34), seconds
 
 
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
-
-def gif_time_ms(path):
-    "Total display time of a GIF (PIL merges identical consecutive frames, so time counts frames reliably)."
-    with Image.open(path) as im:
-        return im.size, sum(im.seek(k) or im.info['duration'] for k in range(im.n_frames))
-
-
-def one_error_line(code, err):
-    assert code == 2, err
-    assert err.startswith('singan-gif: error: ') and err.count('\n') == 1 and 'Traceback' not in err
 
 
 @pytest.fixture(scope='module')
