@@ -282,6 +282,7 @@ def train_cinn(model: ConditionalINN, # trained in place (moved to `device`)
         return z[idx], None if cond is None else cond[idx]
 
     def save(step: int) -> None:
+        if step == n_steps: history.log(n_steps, seconds=time.time() - t0)             # the last checkpoint records the wall time
         if path is not None:
             save_checkpoint(path, state_tensors(cinn=model, opt=opt), {'cinn': model.config, 'dtype': str(dtype), 'step': step,
                             'lr': lr, 'batch_size': batch_size, 'n_steps': n_steps, 'history': history.to_dict()})
@@ -301,9 +302,7 @@ def train_cinn(model: ConditionalINN, # trained in place (moved to `device`)
             with torch.no_grad(): model(*batch(-1))   # data-dependent ActNorm initialisation on one batch
         t0 = time.time()
         fit(step_fn, n_steps, start=start, desc='cINN', history=history, checkpoint_fn=save,
-            checkpoint_every=checkpoint_every, log_every=log_every, show_progress=show_progress)
-        history.log(n_steps, seconds=time.time() - t0)
-        save(n_steps)
+            checkpoint_every=checkpoint_every, log_every=log_every, show_progress=show_progress)   # fit writes the final checkpoint
     return history
 
 # %% ../nbs/40_cinn.ipynb #d8fe930c

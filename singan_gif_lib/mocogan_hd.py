@@ -551,6 +551,7 @@ def train_motion_generator(cfg: MoCoGANHDConfig, G_image: ImageGenerator, # the 
         run.load(tensors); start, history = meta['step'], History.from_dict(meta['history'])
 
     def save(step: int) -> None:
+        if step == end: history.log(end, seconds=time.time() - t0)                     # the last checkpoint records the wall time
         if path is not None:
             save_checkpoint(path, run.tensors(), {'config': cfg.to_dict(), 'step': step, 'history': history.to_dict(),
                                                   'image_generator': fingerprint,
@@ -560,9 +561,7 @@ def train_motion_generator(cfg: MoCoGANHDConfig, G_image: ImageGenerator, # the 
     if end > start:
         t0 = time.time()
         fit(run.step, end, start=start, desc='MoCoGAN-HD motion', history=history, checkpoint_fn=save,
-            checkpoint_every=cfg.checkpoint_every, show_progress=show_progress)
-        history.log(end, seconds=time.time() - t0)
-        save(end)
+            checkpoint_every=cfg.checkpoint_every, show_progress=show_progress)   # fit writes the final checkpoint
     run.M.eval()
     return (run.M, history, run) if return_run else (run.M, history)
 
