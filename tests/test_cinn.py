@@ -259,3 +259,17 @@ def test_cuda_float32_and_float64(tmp_path):
     m = ConditionalINN(4, 2, n_blocks=2, hidden=8)
     train_cinn(m, torch.randn(64, 4), torch.randn(64, 2), 5, lr=1e-3, out_dir=tmp_path, device='cuda', show_progress=False)
     assert load_cinn(tmp_path / 'cinn.safetensors', 'cuda').perms.device.type == 'cuda'
+
+
+def test_train_final_checkpoint_written_once_with_wall_time(tmp_path, monkeypatch):
+    import singan_gif_lib.cinn as cm
+    steps = []
+    real_save = cm.save_checkpoint
+    monkeypatch.setattr(cm, 'save_checkpoint', lambda path, tensors, meta: (steps.append(meta['step']), real_save(path, tensors, meta))[1])
+    torch.manual_seed(0)
+    z, c = torch.randn(64, 4), torch.eye(2)[torch.randint(0, 2, (64,))]
+    train_cinn(ConditionalINN(4, 2, n_blocks=2, hidden=8), z, c, 5, out_dir=tmp_path, checkpoint_every=2,
+               lr=1e-3, batch_size=16, device='cpu', show_progress=False)
+    assert steps == [2, 4, 5]
+    meta = json.loads((tmp_path / 'cinn.json').read_text())
+    assert meta['history']['steps']['seconds'] == [5] and meta['history']['values']['seconds'][0] > 0

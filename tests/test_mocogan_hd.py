@@ -252,3 +252,15 @@ def test_resumed_run_equals_uninterrupted_run(G, tmp_path):
     ta, tb = load_checkpoint(pa)[0], load_checkpoint(pb)[0]
     for k in ta:  # every tensor of the run: discriminators, key encoder, queue, optimiser states
         assert torch.allclose(ta[k].float(), tb[k].float(), atol=1e-5), k
+
+
+def test_final_checkpoint_written_once_with_wall_time(G, tmp_path, monkeypatch):
+    import singan_gif_lib.mocogan_hd as mh
+    steps = []
+    real_save = mh.save_checkpoint
+    monkeypatch.setattr(mh, 'save_checkpoint', lambda path, tensors, meta: (steps.append(meta['step']), real_save(path, tensors, meta))[1])
+    cfg = _tiny(checkpoint_every=2).replace(n_steps=3)
+    train_motion_generator(cfg, G, tmp_path, show_progress=False, dataset=sky_clips(cfg, 16, n_clips=3))
+    assert steps == [2, 3]                                   # the periodic one and the final one, each once
+    _, _, meta = load_mocogan_hd(tmp_path, 'cpu')
+    assert meta['history']['steps']['seconds'] == [3] and meta['history']['values']['seconds'][0] > 0
