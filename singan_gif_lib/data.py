@@ -21,7 +21,8 @@ __all__ = ['FIRE_STOPS', 'FIRE_COLOURS', 'TEXTURES', 'SAMPLE_SPECS', 'BUNNY_SPEC
            'advected_fbm', 'colour_ramp', 'render_sky', 'make_clouds', 'travelling_waves', 'make_water', 'make_fire',
            'make_waterfall', 'make_texture', 'temporal_smoothness', 'phase_correlation', 'ClipIndexError',
            'ClipDataset', 'SkyTimelapse', 'clip_grid', 'measured_direction', 'bounce', 'BouncingShapes', 'TextureClips',
-           'bunny_clip', 'write_sample', 'write_sample_data', 'sample_path']
+           'item_tensor', 'check_unit_range', 'check_dataset', 'bunny_clip', 'write_sample', 'write_sample_data',
+           'sample_path']
 
 # %% ../nbs/03_data.ipynb #b06cd1b7
 class DataError(SinganGifError, ValueError):
@@ -425,6 +426,38 @@ class TextureClips(ClipDataset):
     def label(self, i: int) -> int:
         self._rng(i)  # checks the index
         return int(i) % self.n_clips % len(self.textures)
+
+# %% ../nbs/03_data.ipynb #f1924f5c
+def item_tensor(item) -> torch.Tensor:
+    "The tensor of a dataset item: the item itself, or the first element of an (x, label) pair."
+    return torch.as_tensor(item[0] if isinstance(item, (tuple, list)) else item)
+
+def check_unit_range(x: torch.Tensor, # items to check
+                     where: str, # names the source in the message, e.g. 'dataset SkyTimelapse'
+                     what: str = 'clips', # what the items are
+                     error: type[Exception] = DataError, # the exception to raise
+                    ) -> None:
+    "Raise `error` unless `x` is floating point with every value in [-1, 1] (to 1e-4)."
+    if not torch.is_floating_point(x) or x.min() < -1 - 1e-4 or x.max() > 1 + 1e-4:
+        raise error(f"{where} must yield float {what} in [-1, 1], got {x.dtype} in [{float(x.min()):.3g}, {float(x.max()):.3g}]")
+
+def check_dataset(dataset, # a map-style dataset: len() and [i]
+                  shape: tuple[int, ...] | None, # the shape every item must have (None: any)
+                  what: str = 'clips', # what the items are, for the messages ('clips', 'images')
+                  error: type[Exception] = DataError, # the exception to raise (each paper has its own)
+                  layout: str = '', # what the shape's axes mean, appended to the message
+                  user: str = 'training', # who needs the dataset, for the message
+                 ) -> torch.Tensor:
+    "Raise `error` unless `dataset` is non-empty and map-style and its first item is a float tensor of `shape` in [-1, 1]; return that item."
+    name = type(dataset).__name__
+    try: n = len(dataset)
+    except TypeError: raise error(f"dataset {name} has no len(); {user} needs a map-style dataset") from None
+    if n == 0: raise error(f"dataset {name} is empty")
+    x = item_tensor(dataset[0])
+    if shape is not None and tuple(x.shape) != tuple(shape):
+        raise error(f"dataset {name} yields {what} of shape {tuple(x.shape)}; this config needs {tuple(shape)}" + (f" {layout}" if layout else ''))
+    check_unit_range(x, f"dataset {name}", what, error)
+    return x
 
 # %% ../nbs/03_data.ipynb #526a66d9
 SAMPLE_SPECS: dict[str, dict] = {  # how each bundled procedural GIF is made

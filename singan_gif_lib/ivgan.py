@@ -18,6 +18,7 @@ from torch import nn, Tensor
 from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
+from .data import item_tensor, check_dataset as check_items
 from .losses import (wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, lipschitz_penalty,
                                    zero_centered_penalty, drift_penalty, spectral_norm_all)
 
@@ -163,30 +164,18 @@ def critic_loss(critic: Callable[[Tensor], Tensor], # D, possibly DDP-wrapped
     return {'loss': w + pen + drift, 'wasserstein': -w.detach(), 'penalty': pen.detach(), 'drift': drift.detach()}
 
 # %% ../nbs/22_ivgan.ipynb #d3a599de
-def _item(x) -> Tensor:
-    "The video of a dataset item: the item itself or the first element of a (video, label) pair."
-    return x[0] if isinstance(x, (tuple, list)) else x
-
 def sample_batch(dataset: Sequence, # items: video (3, T, H, W) in [-1, 1], or (video, label)
                  n: int, # clips to draw (with replacement)
                  gen: torch.Generator, # CPU generator that fixes the draw
                 ) -> Tensor:
     "Draw `n` clips uniformly with replacement: (n, 3, T, H, W) float32."
     idx = torch.randint(len(dataset), (n,), generator=gen)
-    return torch.stack([torch.as_tensor(_item(dataset[int(i)])).float() for i in idx])  # (n, 3, T, H, W)
+    return torch.stack([item_tensor(dataset[int(i)]).float() for i in idx])  # (n, 3, T, H, W)
 
 # %% ../nbs/22_ivgan.ipynb #83cebd0f
 def check_dataset(dataset: Sequence, cfg: IVGANConfig) -> None:
     "Raise IVGANError unless `dataset` yields (3, frames, size, size) clips in [-1, 1]."
-    name = type(dataset).__name__
-    try: n = len(dataset)
-    except TypeError: raise IVGANError(f"dataset {name} has no len(); iVGAN needs a map-style dataset") from None
-    if n == 0: raise IVGANError(f"dataset {name} is empty")
-    v = torch.as_tensor(_item(dataset[0]))
-    want = (3, cfg.frames, cfg.size, cfg.size)
-    if tuple(v.shape) != want: raise IVGANError(f"dataset {name} yields clips of shape {tuple(v.shape)}; this config needs {want} (3, frames, size, size)")
-    if not torch.is_floating_point(v) or v.min() < -1 - 1e-4 or v.max() > 1 + 1e-4:
-        raise IVGANError(f"dataset {name} must yield float clips in [-1, 1], got {v.dtype} in [{float(v.min()):.3g}, {float(v.max()):.3g}]")
+    check_items(dataset, (3, cfg.frames, cfg.size, cfg.size), 'clips', IVGANError, '(3, frames, size, size)', 'iVGAN')
 
 # %% ../nbs/22_ivgan.ipynb #c5b31948
 @functools.lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from torch import nn, Tensor
 from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
+from .ivgan import CachedClips, sample_batch
 from .losses import hinge_critic_loss, hinge_generator_loss, ls_critic_loss, ls_generator_loss, wgan_gp_penalty
 
 # %% auto #0
@@ -397,13 +398,11 @@ def render(G: ImageGenerator, # frozen image generator
 def sky_clips(cfg: MoCoGANHDConfig, size: int, n_clips: int | None = None, seed: int = 0) -> Sequence:
     "The real training clips: SkyTimelapse at `size`, cfg.clip_frames long, rendered once (items (video, label))."
     from singan_gif_lib.data import SkyTimelapse
-    from singan_gif_lib.ivgan import CachedClips
     return CachedClips(SkyTimelapse(n_clips=n_clips or cfg.n_clips, n_frames=cfg.clip_frames, size=(size, size), seed=seed))
 
 def real_batch(dataset: Sequence, n: int, cfg: MoCoGANHDConfig, generator: torch.Generator) -> Tensor:
     "n real clips drawn with replacement, every frame_step-th frame: (n, 3, n_frames, H, W)."
-    idx = torch.randint(len(dataset), (n,), generator=generator)
-    v = torch.stack([torch.as_tensor(dataset[int(i)][0] if isinstance(dataset[int(i)], (tuple, list)) else dataset[int(i)]) for i in idx])
+    v = sample_batch(dataset, n, generator)                                           # (n, 3, clip frames, H, W)
     if v.shape[2] < cfg.clip_frames: raise MoCoGANHDError(f"real clips have {v.shape[2]} frames; n_frames={cfg.n_frames} with frame_step={cfg.frame_step} needs {cfg.clip_frames}")
     return v[:, :, :cfg.clip_frames:cfg.frame_step].float()                            # (n, 3, n_frames, H, W)
 

@@ -18,6 +18,7 @@ from torch import nn, Tensor
 from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
+from .data import check_dataset
 from .losses import ns_critic_loss, ns_generator_loss, r1_penalty
 
 # %% auto #0
@@ -334,15 +335,7 @@ def sky_frames(n: int, size: int, seed: int = 0) -> SkyFrames:
 # %% ../nbs/30_stylegan.ipynb #3c715b15
 def check_frames(dataset: Sequence, cfg: StyleGANConfig) -> None:
     "Raise StyleGANError unless `dataset` yields (3, size, size) float images in [-1, 1]."
-    name = type(dataset).__name__
-    try: n = len(dataset)
-    except TypeError: raise StyleGANError(f"dataset {name} has no len(); StyleGAN training needs a map-style dataset") from None
-    if n == 0: raise StyleGANError(f"dataset {name} is empty")
-    x = dataset[0]; x = torch.as_tensor(x[0] if isinstance(x, (tuple, list)) else x)
-    if tuple(x.shape) != (3, cfg.size, cfg.size):
-        raise StyleGANError(f"dataset {name} yields images of shape {tuple(x.shape)}; this config needs (3, {cfg.size}, {cfg.size})")
-    if not torch.is_floating_point(x) or x.min() < -1 - 1e-4 or x.max() > 1 + 1e-4:
-        raise StyleGANError(f"dataset {name} must yield float images in [-1, 1], got {x.dtype} in [{float(x.min()):.3g}, {float(x.max()):.3g}]")
+    check_dataset(dataset, (3, cfg.size, cfg.size), 'images', StyleGANError, user='StyleGAN training')
 
 # %% ../nbs/30_stylegan.ipynb #65a6c0a5
 class StyleGANRun:

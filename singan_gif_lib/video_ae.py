@@ -18,6 +18,7 @@ from torch import nn, Tensor
 from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
+from .data import item_tensor, check_dataset, check_unit_range
 from .losses import hinge_critic_loss, hinge_generator_loss, r1_penalty, spectral_norm_all
 
 # %% auto #0
@@ -353,17 +354,13 @@ class ImageDecoder(nn.Module):
 # %% ../nbs/41_video_ae.ipynb #33aa1e41
 def stack_dataset(dataset: Sequence, cfg: VideoAEConfig | None = None) -> tuple[Tensor, Tensor]:
     "All clips and labels of a map-style dataset: (videos (N, 3, T, H, W) float32, labels (N,) int64)."
-    name = type(dataset).__name__
-    try: n = len(dataset)
-    except TypeError: raise VideoAEError(f"dataset {name} has no len(); pass a map-style dataset") from None
-    if n == 0: raise VideoAEError(f"dataset {name} is empty")
-    items = [dataset[i] for i in range(n)]
-    vids = torch.stack([torch.as_tensor(it[0] if isinstance(it, (tuple, list)) else it).float() for it in items])
+    check_dataset(dataset, None if cfg is None else (3, cfg.n_frames, *cfg.size), 'clips', VideoAEError, '(3, n_frames, H, W)',
+                  'the video autoencoder')
+    items = [dataset[i] for i in range(len(dataset))]
+    vids = torch.stack([item_tensor(it) for it in items])
     labels = torch.tensor([int(it[1]) if isinstance(it, (tuple, list)) else 0 for it in items])
-    if cfg is not None and tuple(vids.shape[1:]) != (3, cfg.n_frames, *cfg.size):
-        raise VideoAEError(f"dataset {name} yields clips of shape {tuple(vids.shape[1:])}; this config needs {(3, cfg.n_frames, *cfg.size)}")
-    if vids.min() < -1 - 1e-4 or vids.max() > 1 + 1e-4: raise VideoAEError(f"dataset {name} must yield clips in [-1, 1], got [{vids.min():.3g}, {vids.max():.3g}]")
-    return vids, labels
+    check_unit_range(vids, f"dataset {type(dataset).__name__}", 'clips', VideoAEError)   # every clip, not only the first
+    return vids.float(), labels
 
 # %% ../nbs/41_video_ae.ipynb #f5d66047
 class VideoAERun:
