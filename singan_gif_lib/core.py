@@ -17,8 +17,8 @@ from torch import nn, Tensor
 
 # %% auto #0
 __all__ = ['SinganGifError', 'CheckpointError', 'ConfigError', 'atomic_write', 'get_device', 'seed_everything',
-           'seeded_generator', 'PresetConfig', 'save_checkpoint', 'load_checkpoint', 'state_tensors',
-           'load_state_tensors', 'progress', 'History', 'fit']
+           'seeded_generator', 'PresetConfig', 'save_checkpoint', 'load_checkpoint', 'hashed_checkpoint_path',
+           'state_tensors', 'load_state_tensors', 'progress', 'History', 'fit']
 
 # %% ../nbs/00_core.ipynb #242766b9
 class SinganGifError(Exception):
@@ -133,6 +133,14 @@ class PresetConfig:
         "A copy with `changes` applied (type-checked)."
         return type(self).from_dict({**self.to_dict(), **changes})
 
+    def settings(self) -> dict:
+        "`to_dict()` without the preset's name: what decides a run (a checkpoint of `ci` with `n_steps=300` serves `small`)."
+        return {k: v for k, v in self.to_dict().items() if k != 'preset'}
+
+    def same_settings(self, d: dict) -> bool:
+        "Whether the config dict `d` (e.g. from a checkpoint's JSON) has this config's settings, whatever its preset name."
+        return {k: v for k, v in d.items() if k != 'preset'} == self.settings()
+
 # %% ../nbs/00_core.ipynb #c556fcf5
 def _json_path(path: Path) -> Path: return path.with_suffix('.json')
 
@@ -167,6 +175,15 @@ def load_checkpoint(path: str | Path, device: str | torch.device = 'cpu') -> tup
     try: tensors = load_file(str(path), device=str(device))
     except Exception as e: raise CheckpointError(f"{path}: cannot read tensors ({e})") from None
     return tensors, meta
+
+# %% ../nbs/00_core.ipynb #5b63e877
+def hashed_checkpoint_path(out_dir: str | Path, # the folder of the checkpoints
+                           prefix: str, # readable start of the file name, e.g. the variant
+                           key: dict, # JSON-serialisable: everything that decides the run
+                          ) -> Path:
+    "out_dir/<prefix>-<first 10 hex digits of the SHA-256 of `key` as sorted JSON>.safetensors"
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
+    return Path(out_dir) / f"{prefix}-{digest}.safetensors"
 
 # %% ../nbs/00_core.ipynb #6f5fa84c
 def state_tensors(**objs: nn.Module | torch.optim.Optimizer | Tensor) -> dict[str, Tensor]:

@@ -15,7 +15,7 @@ import torch
 import torch.distributed as dist
 from torch import nn, Tensor
 
-from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
 from .data import item_tensor, check_dataset as check_items
@@ -264,9 +264,7 @@ class IVGANRun:
 # %% ../nbs/22_ivgan.ipynb #8e52cbd2
 def checkpoint_path(out_dir: str | Path, cfg: IVGANConfig, variant: str, dataset: Sequence) -> Path:
     "Where the checkpoint of (cfg, variant, dataset) lives: out_dir/<variant>-<hash>.safetensors."
-    key = json.dumps({'cfg': {k: v for k, v in cfg.to_dict().items() if k != 'preset'}, 'variant': variant,
-                      'data': [type(dataset).__name__, len(dataset)]}, sort_keys=True)
-    return Path(out_dir) / f"{variant}-{hashlib.sha256(key.encode()).hexdigest()[:10]}.safetensors"
+    return hashed_checkpoint_path(out_dir, variant, {'cfg': cfg.settings(), 'variant': variant, 'data': [type(dataset).__name__, len(dataset)]})
 
 # %% ../nbs/22_ivgan.ipynb #42494411
 def init_distributed() -> None:
@@ -297,8 +295,7 @@ def train_ivgan(cfg: IVGANConfig, variant: str, # one of VARIANTS
     start, history = 0, History()
     if path is not None and path.exists():
         tensors, meta = load_checkpoint(path, run.device)
-        same = lambda d: {k: v for k, v in d.items() if k != 'preset'}
-        if meta.get('variant') != variant or same(meta.get('config', {})) != same(cfg.to_dict()):
+        if meta.get('variant') != variant or not cfg.same_settings(meta.get('config', {})):
             raise CheckpointError(f"{path}: written for another configuration or variant than {variant!r} with {cfg.to_dict()}")
         if meta['step'] >= cfg.n_steps or resume:
             run.load(tensors); start, history = meta['step'], History.from_dict(meta['history'])

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
 from .ivgan import CachedClips, sample_batch
@@ -519,8 +519,7 @@ def checkpoint_path(out_dir: str | Path, cfg: MoCoGANHDConfig, G: ImageGenerator
                    ) -> Path:
     "out_dir/motion-<hash of config and image generator>.safetensors"
     fingerprint = generator_fingerprint(G) if fingerprint is None else fingerprint
-    key = json.dumps({'cfg': {k: v for k, v in cfg.to_dict().items() if k != 'preset'}, 'G': fingerprint}, sort_keys=True)
-    return Path(out_dir) / f"motion-{hashlib.sha256(key.encode()).hexdigest()[:10]}.safetensors"
+    return hashed_checkpoint_path(out_dir, 'motion', {'cfg': cfg.settings(), 'G': fingerprint})
 
 # %% ../nbs/32_mocogan_hd.ipynb #f4452b8b
 def train_motion_generator(cfg: MoCoGANHDConfig, G_image: ImageGenerator, # the frozen image generator
@@ -540,8 +539,7 @@ def train_motion_generator(cfg: MoCoGANHDConfig, G_image: ImageGenerator, # the 
     pca, meta = None, None
     if path is not None and path.exists():
         tensors, meta = load_checkpoint(path, 'cpu')
-        same = lambda d: {k: v for k, v in d.items() if k != 'preset'}
-        if same(meta.get('config', {})) != same(cfg.to_dict()) or meta.get('image_generator') != fingerprint:
+        if not cfg.same_settings(meta.get('config', {})) or meta.get('image_generator') != fingerprint:
             raise CheckpointError(f"{path}: written for another configuration or image generator")
         pca = PCA(tensors['M.pca_mean'], tensors['M.pca_basis'], tensors['M.pca_std'], torch.tensor(meta['pca_ratio']))
     run = MoCoGANHDRun(cfg, G_image, dataset, device, pca)

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
 from .data import check_dataset
@@ -401,9 +401,8 @@ class StyleGANRun:
 # %% ../nbs/30_stylegan.ipynb #b2182a82
 def checkpoint_path(out_dir: str | Path, cfg: StyleGANConfig, dataset: Sequence) -> Path:
     "Where the training checkpoint of (cfg, dataset) lives: out_dir/stylegan<size>-<hash>.safetensors."
-    key = json.dumps({'cfg': {k: v for k, v in cfg.to_dict().items() if k != 'preset'},
-                      'data': [type(dataset).__name__, len(dataset), getattr(dataset, 'seed', None)]}, sort_keys=True)
-    return Path(out_dir) / f"stylegan{cfg.size}-{hashlib.sha256(key.encode()).hexdigest()[:10]}.safetensors"
+    return hashed_checkpoint_path(out_dir, f'stylegan{cfg.size}',
+                                  {'cfg': cfg.settings(), 'data': [type(dataset).__name__, len(dataset), getattr(dataset, 'seed', None)]})
 
 # %% ../nbs/30_stylegan.ipynb #8c5356d1
 def train_stylegan(cfg: StyleGANConfig,
@@ -421,8 +420,7 @@ def train_stylegan(cfg: StyleGANConfig,
     start, history, seconds = 0, History(), 0.0
     if path is not None and path.exists():
         tensors, meta = load_checkpoint(path, run.device)
-        same = lambda d: {k: v for k, v in d.items() if k != 'preset'}
-        if same(meta.get('config', {})) != same(cfg.to_dict()): raise CheckpointError(f"{path}: written for another configuration than {cfg.to_dict()}")
+        if not cfg.same_settings(meta.get('config', {})): raise CheckpointError(f"{path}: written for another configuration than {cfg.to_dict()}")
         if meta['step'] >= cfg.n_steps or resume:
             run.load(tensors); start, history, seconds = meta['step'], History.from_dict(meta['history']), meta.get('seconds', 0.0)
     t0 = time.time()
