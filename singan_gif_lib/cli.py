@@ -283,11 +283,11 @@ def mocogan_train(args: argparse.Namespace) -> int:
 
 # %% ../nbs/05_cli.ipynb #7374aa1d
 def _mocogan_sample_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument('run_dir', type=Path, metavar='DIR', help='a folder written by `singan-gif mocogan-train`')
+    p.add_argument('run_dir', type=Path, metavar='DIR', help='a folder written by `singan-gif mocogan-train`, or one motion-*.safetensors in it')
     p.add_argument('--out', type=Path, required=True, metavar='OUT', help='folder for video_000.gif, ...')
     p.add_argument('--image-generator', type=Path, metavar='FILE', help='the StyleGAN weights it was trained on (default: the shipped one of its size)')
     p.add_argument('--n', type=positive_int, default=4, help='number of videos (default: 4)')
-    p.add_argument('--frames', type=positive_int, default=16, help='latent codes per video; more than trained unrolls (default: 16)')
+    p.add_argument('--frames', type=positive_int, help='latent codes per video; more than trained unrolls (default: the training length)')
     p.add_argument('--interpolate', type=positive_int, default=1, metavar='F', help='Sec. 4.4: F-1 codes between neighbours (default: 1, none)')
     p.add_argument('--fps', type=positive_float, default=8.0, help='frame rate of the GIFs (default: 8)')
     p.add_argument('--seed', type=int, default=0, metavar='N')
@@ -299,14 +299,14 @@ def mocogan_sample(args: argparse.Namespace) -> int:
     import torch
     from singan_gif_lib.mocogan_hd import load_mocogan_hd, generate_videos, generator_fingerprint
     from singan_gif_lib.video import write_video
-    if not args.run_dir.exists(): raise SinganGifError(f'{args.run_dir}: no such folder')
+    if not args.run_dir.exists(): raise SinganGifError(f'{args.run_dir}: no such folder or file')
     device = get_device(args.device)
     M, cfg, meta = load_mocogan_hd(args.run_dir, device)
     trained_on = meta.get('image_generator', {})
     G = _image_generator(args.image_generator, int(trained_on.get('size', 32)), device)
     if generator_fingerprint(G) != trained_on:
         raise SinganGifError(f"{args.run_dir}: trained over another image generator ({trained_on}); pass the one it was trained on with --image-generator")
-    x = generate_videos(M, G, n_frames=args.frames, n=args.n, generator=torch.Generator().manual_seed(args.seed),
+    x = generate_videos(M, G, n_frames=args.frames or cfg.n_frames, n=args.n, generator=torch.Generator().manual_seed(args.seed),
                         interpolate=args.interpolate).cpu()  # (n, 3, T, H, W)
     args.out.mkdir(parents=True, exist_ok=True)
     for i, v in enumerate(x): write_video(args.out / f'video_{i:03d}.gif', v, fps=args.fps)

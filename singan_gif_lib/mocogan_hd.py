@@ -5,7 +5,7 @@
 # %% ../nbs/32_mocogan_hd.ipynb #7587f7f4
 from __future__ import annotations
 
-import hashlib, json, math, time
+import hashlib, json, math, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar, NamedTuple, Protocol, Sequence, runtime_checkable
@@ -23,7 +23,7 @@ from .losses import hinge_critic_loss, hinge_generator_loss, ls_critic_loss, ls_
 
 # %% auto #0
 __all__ = ['GAN_LOSSES', 'MoCoGANHDError', 'ImageGenerator', 'ToyImageGenerator', 'PCA', 'fit_pca', 'check_basis',
-           'interpolate_codes', 'MotionGenerator', 'MutualInfoHead', 'mutual_info_loss', 'VideoPatchDiscriminator',
+           'MotionGenerator', 'interpolate_codes', 'MutualInfoHead', 'mutual_info_loss', 'VideoPatchDiscriminator',
            'ImageDiscriminator', 'augment', 'info_nce', 'FeatureQueue', 'MomentumEncoder', 'feature_matching_loss',
            'MoCoGANHDConfig', 'check_image_generator', 'render', 'sky_clips', 'real_batch', 'sample_w', 'MoCoGANHDRun',
            'generator_fingerprint', 'checkpoint_path', 'train_motion_generator', 'load_mocogan_hd', 'generate_videos',
@@ -96,29 +96,15 @@ def check_basis(basis: Tensor, # (k, d) candidate basis rows
                 latent_dim: int | None = None, # d expected
                 tol: float = 1e-3) -> None:
     "Raise MoCoGANHDError unless `basis` has orthonormal rows of length `latent_dim` and `std` has one positive value per row."
-    if basis.dim() != 2: raise MoCoGANHDError(f"pca_basis must be (k, latent_dim), got shape {tuple(basis.shape)}")
+    if basis.dim() != 2: raise MoCoGANHDError(f"basis (pca_basis) must be (k, latent_dim), got shape {tuple(basis.shape)}")
     k, d = basis.shape
-    if latent_dim is not None and d != latent_dim: raise MoCoGANHDError(f"pca_basis rows have length {d} but latent_dim is {latent_dim}")
-    if k > d: raise MoCoGANHDError(f"pca_basis has {k} rows, more than latent_dim={d}: they cannot be orthonormal")
+    if latent_dim is not None and d != latent_dim: raise MoCoGANHDError(f"basis (pca_basis) rows have length {d} but latent_dim is {latent_dim}")
+    if k > d: raise MoCoGANHDError(f"basis (pca_basis) has {k} rows, more than latent_dim={d}: they cannot be orthonormal")
     err = (basis.double() @ basis.double().T - torch.eye(k, dtype=torch.float64)).abs().max().item()
-    if err > tol: raise MoCoGANHDError(f"pca_basis rows are not orthonormal (max |U U^T - I| = {err:.3g}); use fit_pca's basis")
+    if err > tol: raise MoCoGANHDError(f"basis (pca_basis) rows are not orthonormal (max |U U^T - I| = {err:.3g}); use fit_pca's basis")
     if std is not None:
-        if std.shape != (k,): raise MoCoGANHDError(f"pca_std must have shape ({k},) to match pca_basis, got {tuple(std.shape)}")
-        if (std < 0).any(): raise MoCoGANHDError("pca_std must be non-negative")
-
-# %% ../nbs/32_mocogan_hd.ipynb #9f691a21
-def interpolate_codes(codes: Tensor, # (B, T, d) a trajectory
-                      factor: int = 2, # new codes per old interval
-                     ) -> Tensor:
-    "Sec. 4.4: linear interpolation of a trajectory: (B, (T-1)*factor + 1, d), the originals at multiples of `factor`."
-    if codes.dim() != 3: raise MoCoGANHDError(f"interpolate: codes must be (B, T, d), got {tuple(codes.shape)}")
-    if factor < 1: raise MoCoGANHDError(f"interpolate: factor must be >= 1, got {factor}")
-    B, T, d = codes.shape
-    if T < 2 or factor == 1: return codes
-    a = torch.arange(factor, dtype=codes.dtype, device=codes.device).div(factor).view(1, 1, factor, 1)   # (1, 1, f, 1)
-    # $z_{t+a} = (1 - a) z_t + a z_{t+1}$
-    mid = codes[:, :-1, None] * (1 - a) + codes[:, 1:, None] * a                   # (B, T-1, f, d)
-    return torch.cat([mid.reshape(B, (T - 1) * factor, d), codes[:, -1:]], 1)     # (B, (T-1)f+1, d)
+        if std.shape != (k,): raise MoCoGANHDError(f"std (pca_std) must have shape ({k},) to match the basis, got {tuple(std.shape)}")
+        if (std < 0).any(): raise MoCoGANHDError("std (pca_std) must be non-negative")
 
 # %% ../nbs/32_mocogan_hd.ipynb #3cfc3ba9
 class MotionGenerator(nn.Module):
@@ -186,6 +172,20 @@ class MotionGenerator(nn.Module):
     def interpolate(self, codes: Tensor, factor: int = 2) -> Tensor:
         "Sec. 4.4: 2T-1 codes from T (factor 2), the originals at even indices."
         return interpolate_codes(codes, factor)
+
+# %% ../nbs/32_mocogan_hd.ipynb #9f691a21
+def interpolate_codes(codes: Tensor, # (B, T, d) a trajectory
+                      factor: int = 2, # new codes per old interval
+                     ) -> Tensor:
+    "Sec. 4.4: linear interpolation of a trajectory: (B, (T-1)*factor + 1, d), the originals at multiples of `factor`."
+    if codes.dim() != 3: raise MoCoGANHDError(f"interpolate: codes must be (B, T, d), got {tuple(codes.shape)}")
+    if factor < 1: raise MoCoGANHDError(f"interpolate: factor must be >= 1, got {factor}")
+    B, T, d = codes.shape
+    if T < 2 or factor == 1: return codes
+    a = torch.arange(factor, dtype=codes.dtype, device=codes.device).div(factor).view(1, 1, factor, 1)   # (1, 1, f, 1)
+    # $z_{t+a} = (1 - a) z_t + a z_{t+1}$
+    mid = codes[:, :-1, None] * (1 - a) + codes[:, 1:, None] * a                   # (B, T-1, f, d)
+    return torch.cat([mid.reshape(B, (T - 1) * factor, d), codes[:, -1:]], 1)     # (B, (T-1)f+1, d)
 
 # %% ../nbs/32_mocogan_hd.ipynb #bba0386d
 class MutualInfoHead(nn.Sequential):
@@ -301,7 +301,7 @@ class FeatureQueue(nn.Module):
 
 # %% ../nbs/32_mocogan_hd.ipynb #489246f8
 class MomentumEncoder(nn.Module):
-    "MoCo key encoder: a frozen copy of `module` whose weights follow it as an EMA, theta_k <- m theta_k + (1 - m) theta_q."
+    "MoCo key encoder: a frozen copy of `module` (anything with `embed(x)`, e.g. `ImageDiscriminator`) whose weights follow it as an EMA, theta_k <- m theta_k + (1 - m) theta_q."
     def __init__(self, module: nn.Module, momentum: float = 0.999):
         super().__init__()
         import copy
@@ -342,7 +342,7 @@ class MoCoGANHDConfig(PresetConfig):
     gan_loss: str = 'lsgan'     # 'lsgan' (official) or 'hinge'
     gp_lambda: float = 10.0     # gradient penalty on D_V (official)
     lambda_di: float = 1.0      # weight of Eq. 5
-    lambda_contr: float = 2.0   # weight of Eq. 6 (and of the feature matching for G_M)
+    lambda_contr: float = 2.0   # weight of Eq. 6; here also of G_M's feature matching (official: 1)
     lambda_m: float = 1.0       # weight of Eq. 3
     temperature: float = 0.07   # tau of Eq. 6
     momentum: float = 0.999     # EMA of the key encoder
@@ -407,7 +407,7 @@ def real_batch(dataset: Sequence, n: int, cfg: MoCoGANHDConfig, generator: torch
     return v[:, :, :cfg.clip_frames:cfg.frame_step].float()                            # (n, 3, n_frames, H, W)
 
 @torch.no_grad()
-def sample_w(G: ImageGenerator, n: int, generator: torch.Generator | None = None, device=None) -> Tensor:
+def sample_w(G: ImageGenerator, n: int, generator: torch.Generator | None = None, device: str | torch.device | None = None) -> Tensor:
     "Content codes w = mapping(z), z ~ N(0, I): (n, w_dim)."
     if device is None: device = next((p.device for p in G.parameters()), torch.device('cpu')) if isinstance(G, nn.Module) else 'cpu'
     return G.mapping(torch.randn(n, G.z_dim, generator=generator).to(device))
@@ -422,10 +422,11 @@ class MoCoGANHDRun:
         self.G = G.to(self.device).eval().requires_grad_(False) if isinstance(G, nn.Module) else G
         for m in (self.G.modules() if isinstance(self.G, nn.Module) else ()):  # every step backpropagates through G_I:
             if hasattr(m, 'fused'): m.fused = False                            # the unfused modulated conv is the same maths, faster on CPU
-        self.dataset = dataset
+        self.dataset = sky_clips(cfg, G.size, seed=cfg.seed) if dataset is None else dataset   # as train_motion_generator
         seed_everything(cfg.seed)
         if pca is None:
             k = min(cfg.n_pca, G.w_dim)
+            if k < cfg.n_pca: warnings.warn(f"n_pca={cfg.n_pca} > the image generator's w_dim={G.w_dim}: using all {k} principal directions")
             pca = fit_pca(lambda n: sample_w(self.G, n, device=self.device), n=cfg.pca_samples, k=k)
         self.pca = pca
         self.M = MotionGenerator(G.w_dim, pca.basis, pca.std, cfg.hidden_dim, cfg.step, use_residual=cfg.use_residual,
@@ -570,7 +571,8 @@ def load_mocogan_hd(path: str | Path, # a motion-*.safetensors checkpoint, or a 
     p = Path(path)
     if p.is_dir():
         found = sorted(p.glob('motion-*.safetensors'))
-        if len(found) != 1: raise CheckpointError(f"{p}: expected one motion-*.safetensors checkpoint, found {len(found)}")
+        if len(found) != 1: raise CheckpointError(f"{p}: expected one motion-*.safetensors checkpoint, found {len(found)}"
+                                                  + (f" ({', '.join(x.name for x in found)}); pass one file" if found else ''))
         p = found[0]
     tensors, meta = load_checkpoint(p, device)
     if 'M.pca_basis' not in tensors or 'config' not in meta: raise CheckpointError(f"{p}: not a MoCoGAN-HD motion-generator checkpoint")
@@ -654,16 +656,18 @@ def evaluate_motion(motion: MotionGenerator, G_image: ImageGenerator,
 def predict_videos(motion: MotionGenerator, G_image: ImageGenerator,
                    real: Tensor, # (N, 3, T, H, W) real clips; their first frames are inverted
                    steps: int = 300, # inversion steps
-                   interpolate: int = 1, # 2: predict (T+1)//2 codes and interpolate them to T (Sec. 4.4, used for Table 3)
+                   interpolate: int = 1, # f > 1: predict ceil((T-1)/f) + 1 codes and interpolate them to T frames (Sec. 4.4)
                    feature_weight: float = 0.0,
                    seed: int = 0,
                    w: Tensor | None = None, # (N, w_dim) inverted first frames from an earlier call (skips the inversion)
                   ) -> dict:
-    "Video prediction (Table 3): invert frame 1, run G_M, compare with the clip; PSNR/SSIM plus the inversion upper bound."
+    """Video prediction (Table 3): invert frame 1, run G_M, compare frames 2..T with the clip.
+    Returns psnr/ssim (prediction), psnr_static/ssim_static (the inverted frame held still), psnr_upper/ssim_upper
+    (the inversion of frame 1, the upper bound), 'videos' (N, 3, T, H, W) and the inverted codes 'w' (N, w_dim)."""
     from singan_gif_lib import metrics
     N, T = real.shape[0], real.shape[2]
     if w is None: w = invert_image(G_image, real[:, :, 0], steps=steps, feature_weight=feature_weight, generator=seeded_generator(seed, 'invert'))
-    n_codes = (T - 1) // interpolate + 1
+    n_codes = -(-(T - 1) // interpolate) + 1                                         # enough codes for T frames after interpolation
     with torch.no_grad():
         codes = motion(w.to(motion.pca_basis.device), n_codes, generator=seeded_generator(seed, 'predict'))
         if interpolate > 1: codes = interpolate_codes(codes, interpolate)

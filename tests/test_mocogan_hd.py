@@ -169,7 +169,7 @@ def test_bad_basis_and_dims(pca):
         MotionGenerator(D, torch.randn(4, D), torch.ones(4))
     assert isinstance(e.value, SinganGifError)
     with pytest.raises(MoCoGANHDError, match='latent_dim is 10'): MotionGenerator(10, pca.basis, pca.std)
-    with pytest.raises(MoCoGANHDError, match=r'pca_std must have shape \(6,\)'): MotionGenerator(D, pca.basis, torch.ones(5))
+    with pytest.raises(MoCoGANHDError, match=r'std \(pca_std\) must have shape \(6,\)'): MotionGenerator(D, pca.basis, torch.ones(5))
     M = MotionGenerator(D, pca.basis, pca.std, hidden_dim=8)
     with pytest.raises(MoCoGANHDError, match=r'z1 must be \(B, 16\)'): M(torch.zeros(2, 5), 3)
     with pytest.raises(MoCoGANHDError, match='eps must be'): M(torch.zeros(2, D), 3, torch.zeros(2, 3, D))
@@ -191,7 +191,7 @@ def test_config_presets():
 
 def _tiny(**kw):
     return MoCoGANHDConfig.from_preset('ci', n_steps=2, pca_samples=300, batch_size=2, n_frames=3, n_clips=3,
-                                       hidden_dim=8, d_width=4, proj_dim=8, queue_size=8, **kw)
+                                       hidden_dim=8, d_width=4, proj_dim=8, queue_size=8, **{'n_pca': 8, **kw})
 
 
 @pytest.mark.parametrize('kw', [{}, dict(use_residual=False, use_image_d=False, use_mi=False, gan_loss='hinge')])
@@ -264,3 +264,11 @@ def test_final_checkpoint_written_once_with_wall_time(G, tmp_path, monkeypatch):
     assert steps == [2, 3]                                   # the periodic one and the final one, each once
     _, _, meta = load_mocogan_hd(tmp_path, 'cpu')
     assert meta['history']['steps']['seconds'] == [3] and meta['history']['values']['seconds'][0] > 0
+
+
+def test_more_pca_directions_than_w_dim_warns_and_uses_all(G):
+    from singan_gif_lib.mocogan_hd import MoCoGANHDRun
+    cfg = _tiny(n_pca=32)
+    with pytest.warns(UserWarning, match="n_pca=32 > the image generator's w_dim=16: using all 16"):
+        run = MoCoGANHDRun(cfg, G)                       # no dataset: the sky clips at G's size, as train_motion_generator
+    assert run.M.n_components == 16 and len(run.dataset) == cfg.n_clips

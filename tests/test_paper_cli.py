@@ -1,4 +1,5 @@
 "Tests of the command line of the later papers: MoCoGAN-HD (mocogan-train/-sample) and cINN (cinn-train/-animate)."
+import shutil
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,15 @@ def test_cinn_errors_are_one_line(cinn_run, tmp_path, capsys):
         code, out, err = run(capsys, 'cinn-animate', *argv)
         one_error_line(code, err); assert msg in err, err
     assert not (tmp_path / 'a.gif').exists()
+
+
+def test_mocogan_sample_defaults_to_the_training_length_and_takes_a_file(motion_run, tmp_path, capsys):
+    (ckpt,) = motion_run.glob('motion-*.safetensors')
+    code, out, err = run(capsys, 'mocogan-sample', ckpt, '--out', tmp_path / 'v', '--n', '1')
+    assert code == 0, err
+    assert '(6 frames,' in out  # the ci preset trains on 6-frame clips
+    two = tmp_path / 'two'; two.mkdir()
+    for stem in ('motion-a', 'motion-b'):
+        shutil.copy(ckpt, two / f'{stem}.safetensors'); shutil.copy(ckpt.with_suffix('.json'), two / f'{stem}.json')
+    code, out, err = run(capsys, 'mocogan-sample', two, '--out', tmp_path / 's')
+    one_error_line(code, err); assert 'found 2 (motion-a.safetensors, motion-b.safetensors); pass one file' in err
