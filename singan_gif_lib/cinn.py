@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 
-from .core import (SinganGifError, CheckpointError, PresetConfig, History, fit, get_device,
+from .core import (load_or_start, SinganGifError, CheckpointError, PresetConfig, History, fit, get_device,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors)
 
 # %% auto #0
@@ -267,14 +267,12 @@ def train_cinn(model: ConditionalINN, # trained in place (moved to `device`)
     batch_size = min(batch_size, z.shape[0])
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     path = Path(out_dir) / 'cinn.safetensors' if out_dir is not None else None
-    start, history = 0, History()
-    if path is not None and path.exists():
-        tensors, meta = load_checkpoint(path, device)
+    def check(meta: dict) -> None:
         if meta.get('cinn') != model.config or meta.get('lr') != lr or meta.get('batch_size') != batch_size:
             raise CheckpointError(f"{path}: written for another model or settings ({meta.get('cinn')}, lr={meta.get('lr')}, batch_size={meta.get('batch_size')}); use another out_dir")
-        if meta['step'] >= n_steps or resume:
-            load_state_tensors(tensors, cinn=model, opt=opt)
-            start, history = min(meta['step'], n_steps), History.from_dict(meta['history'])
+    found = load_or_start(path, n_steps, resume, check, device)
+    if found.restore: load_state_tensors(found.tensors, cinn=model, opt=opt)
+    start, history = found.start, found.history
 
     def batch(i: int) -> tuple[Tensor, Tensor | None]:
         g = torch.Generator().manual_seed(seed * 1_000_003 + i)

@@ -5,11 +5,11 @@
 # %% ../nbs/00_core.ipynb #99df5dd7
 from __future__ import annotations
 
-import dataclasses, hashlib, json, math, os, random, tempfile, typing
+import dataclasses, hashlib, json, math, os, random, tempfile, typing, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, Callable, ClassVar, Iterator, NamedTuple
 
 import numpy as np
 import torch
@@ -18,7 +18,7 @@ from torch import nn, Tensor
 # %% auto #0
 __all__ = ['SinganGifError', 'CheckpointError', 'ConfigError', 'atomic_write', 'get_device', 'seed_everything',
            'seeded_generator', 'PresetConfig', 'save_checkpoint', 'load_checkpoint', 'hashed_checkpoint_path',
-           'state_tensors', 'load_state_tensors', 'progress', 'History', 'fit']
+           'state_tensors', 'load_state_tensors', 'progress', 'History', 'fit', 'Resumed', 'load_or_start']
 
 # %% ../nbs/00_core.ipynb #242766b9
 class SinganGifError(Exception):
@@ -287,3 +287,27 @@ def fit(step_fn: Callable[[int], dict[str, float]], # one training step: i -> {l
     bar.close()
     if checkpoint_fn is not None and n_steps > start: checkpoint_fn(n_steps)
     return history
+
+# %% ../nbs/00_core.ipynb #27a4ea10
+class Resumed(NamedTuple):
+    "What `load_or_start` found: the checkpoint (or None), and where training goes on."
+    tensors: dict[str, Tensor] | None   # the checkpoint's tensors (None: no checkpoint)
+    meta: dict | None                   # its metadata
+    start: int                          # first step to run (0: from scratch)
+    history: History                    # the checkpoint's history when continuing, else empty
+    restore: bool                       # True: load `tensors` into the run before training
+
+def load_or_start(path: str | Path | None, # the run's checkpoint (None: the run keeps none)
+                  n_steps: int, # the run's length
+                  resume: bool, # continue an unfinished checkpoint
+                  check: Callable[[dict], None] | None = None, # raises CheckpointError when `meta` belongs to another run
+                  device: str | torch.device = 'cpu',
+                 ) -> Resumed:
+    "Load-or-train: continue a finished (or, with `resume`, an unfinished) checkpoint at `path`, else start at step 0."
+    if path is None or not Path(path).exists(): return Resumed(None, None, 0, History(), False)
+    tensors, meta = load_checkpoint(path, device)
+    if check is not None: check(meta)
+    if meta['step'] >= n_steps or resume:
+        return Resumed(tensors, meta, min(meta['step'], n_steps), History.from_dict(meta['history']), True)
+    warnings.warn(f"{path}: unfinished checkpoint (step {meta['step']} of {n_steps}) will be overwritten; pass resume=True to continue it")
+    return Resumed(tensors, meta, 0, History(), False)

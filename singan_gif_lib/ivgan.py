@@ -15,7 +15,7 @@ import torch
 import torch.distributed as dist
 from torch import nn, Tensor
 
-from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from .core import (seeded_generator, hashed_checkpoint_path, load_or_start, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
 from .data import item_tensor, check_dataset as check_items
@@ -292,13 +292,12 @@ def train_ivgan(cfg: IVGANConfig, variant: str, # one of VARIANTS
         if device is None and torch.cuda.is_available(): device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
     run = IVGANRun(cfg, variant, dataset, device, distributed)
     path = checkpoint_path(out_dir, cfg, variant, dataset) if out_dir is not None else None
-    start, history = 0, History()
-    if path is not None and path.exists():
-        tensors, meta = load_checkpoint(path, run.device)
+    def check(meta: dict) -> None:
         if meta.get('variant') != variant or not cfg.same_settings(meta.get('config', {})):
             raise CheckpointError(f"{path}: written for another configuration or variant than {variant!r} with {cfg.to_dict()}")
-        if meta['step'] >= cfg.n_steps or resume:
-            run.load(tensors); start, history = meta['step'], History.from_dict(meta['history'])
+    found = load_or_start(path, cfg.n_steps, resume, check, run.device)
+    if found.restore: run.load(found.tensors)
+    start, history = found.start, found.history
 
     def save(step: int) -> None:
         if path is not None and run.rank == 0:

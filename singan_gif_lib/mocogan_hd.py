@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from .core import (seeded_generator, hashed_checkpoint_path, load_or_start, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
 from .ivgan import CachedClips, sample_batch
@@ -537,16 +537,15 @@ def train_motion_generator(cfg: MoCoGANHDConfig, G_image: ImageGenerator, # the 
     dataset = sky_clips(cfg, G_image.size, seed=cfg.seed) if dataset is None else dataset
     fingerprint = generator_fingerprint(G_image)                                      # hashed once per call
     path = checkpoint_path(out_dir, cfg, G_image, fingerprint) if out_dir is not None else None
-    pca, meta = None, None
-    if path is not None and path.exists():
-        tensors, meta = load_checkpoint(path, 'cpu')
+    def check(meta: dict) -> None:
         if not cfg.same_settings(meta.get('config', {})) or meta.get('image_generator') != fingerprint:
             raise CheckpointError(f"{path}: written for another configuration or image generator")
-        pca = PCA(tensors['M.pca_mean'], tensors['M.pca_basis'], tensors['M.pca_std'], torch.tensor(meta['pca_ratio']))
+    found = load_or_start(path, cfg.n_steps, resume, check)
+    t = found.tensors                                                                  # a checkpoint's PCA is kept even when restarting
+    pca = None if t is None else PCA(t['M.pca_mean'], t['M.pca_basis'], t['M.pca_std'], torch.tensor(found.meta['pca_ratio']))
     run = MoCoGANHDRun(cfg, G_image, dataset, device, pca)
-    start, history = 0, History()
-    if meta is not None and (meta['step'] >= cfg.n_steps or resume):
-        run.load(tensors); start, history = meta['step'], History.from_dict(meta['history'])
+    if found.restore: run.load(t)
+    start, history = found.start, found.history
 
     def save(step: int) -> None:
         if step == end: history.log(end, seconds=time.time() - t0)                     # the last checkpoint records the wall time

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from .core import (seeded_generator, hashed_checkpoint_path, load_or_start, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
 from .data import check_dataset
@@ -417,12 +417,11 @@ def train_stylegan(cfg: StyleGANConfig,
     dataset = sky_frames(cfg.n_images, cfg.size, cfg.seed) if dataset is None else dataset
     run = StyleGANRun(cfg, dataset, device)
     path = checkpoint_path(out_dir, cfg, dataset) if out_dir is not None else None
-    start, history, seconds = 0, History(), 0.0
-    if path is not None and path.exists():
-        tensors, meta = load_checkpoint(path, run.device)
+    def check(meta: dict) -> None:
         if not cfg.same_settings(meta.get('config', {})): raise CheckpointError(f"{path}: written for another configuration than {cfg.to_dict()}")
-        if meta['step'] >= cfg.n_steps or resume:
-            run.load(tensors); start, history, seconds = meta['step'], History.from_dict(meta['history']), meta.get('seconds', 0.0)
+    found = load_or_start(path, cfg.n_steps, resume, check, run.device)
+    if found.restore: run.load(found.tensors)
+    start, history, seconds = found.start, found.history, (found.meta.get('seconds', 0.0) if found.restore else 0.0)
     t0 = time.time()
 
     def save(step: int) -> None:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import (seeded_generator, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from .core import (seeded_generator, load_or_start, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
 from .data import item_tensor, check_dataset, check_unit_range
@@ -413,16 +413,15 @@ class VideoAERun:
 # %% ../nbs/41_video_ae.ipynb #5810b548
 def _load_or_start(path: Path | None, cfg: VideoAEConfig, stage: str, n_steps: int, resume: bool, device, restore) -> tuple[int, History]:
     "Load the checkpoint of `stage` at `path` if finished (or `resume`); check it was made with the same stage settings (with `resume`, a longer budget may extend it)."
-    if path is None or not path.exists(): return 0, History()
-    tensors, meta = load_checkpoint(path, device)
     budget = lambda d: {k: v for k, v in (d or {}).items() if k not in ('n_steps', 'gamma', 'img_steps', 'flow_steps')}
-    extend = resume and meta.get('stage') == stage and budget(meta.get('settings')) == budget(cfg.stage(stage))
-    if not extend and (meta.get('stage') != stage or meta.get('settings') != cfg.stage(stage)):
-        raise CheckpointError(f"{path}: written for other {stage} settings ({meta.get('settings')}) than {cfg.stage(stage)}; "
-                              "use another out_dir or delete the file")
-    if meta['step'] >= n_steps or resume:
-        restore(tensors, meta['step']); return min(meta['step'], n_steps), History.from_dict(meta['history'])
-    return 0, History()
+    def check(meta: dict) -> None:
+        extend = resume and meta.get('stage') == stage and budget(meta.get('settings')) == budget(cfg.stage(stage))
+        if not extend and (meta.get('stage') != stage or meta.get('settings') != cfg.stage(stage)):
+            raise CheckpointError(f"{path}: written for other {stage} settings ({meta.get('settings')}) than {cfg.stage(stage)}; "
+                                  "use another out_dir or delete the file")
+    found = load_or_start(path, n_steps, resume, check, device)
+    if found.restore: restore(found.tensors, found.meta['step'])
+    return found.start, found.history
 
 def _timer(history: History):
     "A checkpoint hook that logs the training wall time so far (including earlier calls when resuming) as 'seconds'."

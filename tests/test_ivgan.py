@@ -193,7 +193,8 @@ def test_train_checkpoint_load_and_resume(tmp_path):
 def test_unfinished_checkpoint_without_resume_restarts(tmp_path):
     c = tiny()
     train_ivgan(c, 'gp', Toy(c), tmp_path, max_steps=1, show_progress=False)
-    _, h = train_ivgan(c, 'gp', Toy(c), tmp_path, show_progress=False)
+    with pytest.warns(UserWarning, match=r'unfinished checkpoint \(step 1 of 4\) will be overwritten; pass resume=True'):
+        _, h = train_ivgan(c, 'gp', Toy(c), tmp_path, show_progress=False)
     assert h.steps['critic_loss'] == [0, 1, 2, 3]
 
 
