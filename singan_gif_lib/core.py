@@ -309,5 +309,6 @@ def load_or_start(path: str | Path | None, # the run's checkpoint (None: the run
     if check is not None: check(meta)
     if meta['step'] >= n_steps or resume:
         return Resumed(tensors, meta, min(meta['step'], n_steps), History.from_dict(meta['history']), True)
-    warnings.warn(f"{path}: unfinished checkpoint (step {meta['step']} of {n_steps}) will be overwritten; pass resume=True to continue it")
+    warnings.warn(f"{path}: the checkpoint stops at step {meta['step']} of {n_steps}; training starts over and overwrites it "
+                  "(pass resume=True to continue it)", stacklevel=3)
     return Resumed(tensors, meta, 0, History(), False)

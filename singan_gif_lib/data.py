@@ -437,8 +437,9 @@ def check_unit_range(x: torch.Tensor, # items to check
                      what: str = 'clips', # what the items are
                      error: type[Exception] = DataError, # the exception to raise
                     ) -> None:
-    "Raise `error` unless `x` is floating point with every value in [-1, 1] (to 1e-4)."
-    if not torch.is_floating_point(x) or x.min() < -1 - 1e-4 or x.max() > 1 + 1e-4:
+    "Raise `error` unless `x` is non-empty, floating point, and every value is in [-1, 1] (to 1e-4; NaN fails)."
+    if x.numel() == 0: raise error(f"{where} yields empty {what} (shape {tuple(x.shape)})")
+    if not torch.is_floating_point(x) or not torch.isfinite(x).all() or x.min() < -1 - 1e-4 or x.max() > 1 + 1e-4:
         raise error(f"{where} must yield float {what} in [-1, 1], got {x.dtype} in [{float(x.min()):.3g}, {float(x.max()):.3g}]")
 
 def check_dataset(dataset, # a map-style dataset: len() and [i]

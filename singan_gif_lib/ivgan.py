@@ -312,9 +312,11 @@ def train_ivgan(cfg: IVGANConfig, variant: str, # one of VARIANTS
     end = cfg.n_steps if max_steps is None else min(cfg.n_steps, start + max_steps)
     t0 = time.time()
     if end > start:
-        fit(step_fn, end, start=start, desc=f'iVGAN {variant}', history=history, checkpoint_fn=save,
+        def checkpoint(step: int) -> None:                                             # fit's last checkpoint records this call's wall time
+            if step == end: history.log(end, seconds=time.time() - t0)
+            save(step)
+        fit(step_fn, end, start=start, desc=f'iVGAN {variant}', history=history, checkpoint_fn=checkpoint,
             checkpoint_every=cfg.checkpoint_every, show_progress=show_progress and run.rank == 0)
-        history.log(end, seconds=time.time() - t0)
     if end == cfg.n_steps and 'final_distance' not in history.keys() and run.rank == 0:
         for m in METRICS:   # Table 1: the mean of `eval_repeats` measurements, for both metrics
             d = [run.distance(seed=10_000_019 + r, metric=m) for r in range(cfg.eval_repeats)]

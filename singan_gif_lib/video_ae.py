@@ -357,10 +357,10 @@ def stack_dataset(dataset: Sequence, cfg: VideoAEConfig | None = None) -> tuple[
     check_dataset(dataset, None if cfg is None else (3, cfg.n_frames, *cfg.size), 'clips', VideoAEError, '(3, n_frames, H, W)',
                   'the video autoencoder')
     items = [dataset[i] for i in range(len(dataset))]
-    vids = torch.stack([item_tensor(it) for it in items])
+    vids = torch.stack([item_tensor(it).float() for it in items])
     labels = torch.tensor([int(it[1]) if isinstance(it, (tuple, list)) else 0 for it in items])
     check_unit_range(vids, f"dataset {type(dataset).__name__}", 'clips', VideoAEError)   # every clip, not only the first
-    return vids.float(), labels
+    return vids, labels
 
 # %% ../nbs/41_video_ae.ipynb #f5d66047
 class VideoAERun:

@@ -193,7 +193,7 @@ def test_train_checkpoint_load_and_resume(tmp_path):
 def test_unfinished_checkpoint_without_resume_restarts(tmp_path):
     c = tiny()
     train_ivgan(c, 'gp', Toy(c), tmp_path, max_steps=1, show_progress=False)
-    with pytest.warns(UserWarning, match=r'unfinished checkpoint \(step 1 of 4\) will be overwritten; pass resume=True'):
+    with pytest.warns(UserWarning, match=r'stops at step 1 of 4; training starts over and overwrites it \(pass resume=True'):
         _, h = train_ivgan(c, 'gp', Toy(c), tmp_path, show_progress=False)
     assert h.steps['critic_loss'] == [0, 1, 2, 3]
 
@@ -227,3 +227,10 @@ def test_cli(tmp_path, capsys):
     assert main(['--preset', 'ci', '--variant', 'sn', '--steps', '2', '--n-clips', '8', '--out', str(out)]) == 0
     assert 'sn: final fvd' in capsys.readouterr().out
     assert len(list(out.glob('sn-*.safetensors'))) == 1
+
+
+def test_checkpoint_name_is_pinned():
+    "A cached run is found by its file name: a change of the hashed key would orphan every cached iVGAN run."
+    c = IVGANConfig.from_preset('ci')
+    assert checkpoint_path('runs', c, 'gp', Toy(c)).name == 'gp-5b6eb58222.safetensors'
+    assert checkpoint_path('runs', IVGANConfig.from_preset('small', n_steps=300), 'gp', Toy(c)) == checkpoint_path('runs', IVGANConfig.from_preset('small'), 'gp', Toy(c))

@@ -9,7 +9,7 @@ from singan_gif_lib.mocogan_hd import (MoCoGANHDError, ToyImageGenerator, ImageG
                                        MotionGenerator, interpolate_codes, MutualInfoHead, mutual_info_loss,
                                        VideoPatchDiscriminator, ImageDiscriminator, info_nce, FeatureQueue,
                                        MomentumEncoder, feature_matching_loss, augment, MoCoGANHDConfig, render,
-                                       sample_w, sky_clips, train_motion_generator, load_mocogan_hd, generate_videos,
+                                       sample_w, sky_clips, train_motion_generator, load_mocogan_hd, generate_videos, predict_videos,
                                        invert_image, generator_fingerprint)
 
 D = 16
@@ -194,7 +194,7 @@ def _tiny(**kw):
                                        hidden_dim=8, d_width=4, proj_dim=8, queue_size=8, **{'n_pca': 8, **kw})
 
 
-@pytest.mark.parametrize('kw', [{}, dict(use_residual=False, use_image_d=False, use_mi=False, gan_loss='hinge')])
+@pytest.mark.parametrize('kw', [{}, dict(use_residual=False, use_image_d=False, use_mi=False, gan_loss='hinge', n_pca=D)])   # the 2nd: full-rank basis
 def test_checkpoint_round_trip_and_resume(G, tmp_path, kw):
     cfg = _tiny(**kw)
     ds = sky_clips(cfg, 16, n_clips=3)
@@ -272,3 +272,10 @@ def test_more_pca_directions_than_w_dim_warns_and_uses_all(G):
     with pytest.warns(UserWarning, match="n_pca=32 > the image generator's w_dim=16: using all 16"):
         run = MoCoGANHDRun(cfg, G)                       # no dataset: the sky clips at G's size, as train_motion_generator
     assert run.M.n_components == 16 and len(run.dataset) == cfg.n_clips
+
+
+@pytest.mark.parametrize('T,f', [(16, 2), (5, 3), (4, 1)])
+def test_prediction_covers_every_frame(M, G, T, f):
+    real = torch.rand(2, 3, T, 16, 16) * 2 - 1
+    p = predict_videos(M, G, real, interpolate=f, w=sample_w(G, 2, torch.Generator().manual_seed(0)))
+    assert p['videos'].shape == (2, 3, T, 16, 16)            # ceil((T-1)/f) + 1 codes interpolate to at least T frames

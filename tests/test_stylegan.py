@@ -192,3 +192,12 @@ def test_latent_walk_loops_and_checks_args():
     keys = latent_walk(G, n_frames=3, n_keys=3, seed=1)
     torch.testing.assert_close(keys, clip[:, ::2], atol=1e-4, rtol=1e-4)
     with pytest.raises(StyleGANError, match='n_keys >= 2'): latent_walk(G, n_keys=1)
+
+
+def test_checkpoint_name_is_pinned():
+    "A cached run is found by its file name: a change of the hashed key (config, data name, length, seed) would orphan it."
+    from singan_gif_lib.stylegan import checkpoint_path
+    class Frames:
+        seed = 3
+        def __len__(self): return 10
+    assert checkpoint_path('runs', StyleGANConfig.from_preset('ci'), Frames()).name == 'stylegan32-9f1a48a43d.safetensors'

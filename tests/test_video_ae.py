@@ -193,3 +193,10 @@ def test_half_precision_save(cfg, tmp_path):
     a = again.animate(x0, 2, eta=1, generator=torch.Generator().manual_seed(0))
     b = model.animate(x0, 2, eta=1, generator=torch.Generator().manual_seed(0))
     assert a.dtype == torch.float32 and (a - b).abs().max() < 0.05
+
+
+def test_stack_dataset_checks_every_clip(cfg):
+    good = torch.zeros(3, 8, 16, 16)
+    vids, labels = stack_dataset([(good, 0), (good.double(), 1)], cfg)
+    assert vids.dtype == torch.float32 and labels.tolist() == [0, 1]
+    with pytest.raises(VideoAEError, match=r'\[-1, 1\]'): stack_dataset([(good, 0), (good + 3, 1)], cfg)   # the 2nd clip
