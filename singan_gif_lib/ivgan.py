@@ -5,7 +5,7 @@
 # %% ../nbs/22_ivgan.ipynb #d16f605a
 from __future__ import annotations
 
-import argparse, functools, hashlib, json, math, os, sys, time
+import argparse, functools, math, os, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar, Sequence
@@ -16,7 +16,7 @@ import torch.distributed as dist
 from torch import nn, Tensor
 
 from .core import (seeded_generator, hashed_checkpoint_path, load_or_start, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
-                                 save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
+                                 save_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything)
 from .data import item_tensor, check_dataset as check_items
 from .losses import (wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, lipschitz_penalty,

@@ -5,7 +5,7 @@
 # %% ../nbs/32_mocogan_hd.ipynb #7587f7f4
 from __future__ import annotations
 
-import hashlib, json, math, time, warnings
+import hashlib, math, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar, NamedTuple, Protocol, Sequence, runtime_checkable

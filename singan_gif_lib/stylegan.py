@@ -5,7 +5,7 @@
 # %% ../nbs/30_stylegan.ipynb #af92b6bb
 from __future__ import annotations
 
-import copy, hashlib, json, math, time
+import copy, json, math, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Sequence
