@@ -13,8 +13,8 @@ from .core import SinganGifError
 # %% auto #0
 __all__ = ['LossInputError', 'wgan_critic_loss', 'wgan_generator_loss', 'hinge_critic_loss', 'hinge_generator_loss',
            'ns_critic_loss', 'ns_generator_loss', 'ls_critic_loss', 'ls_generator_loss', 'interpolate',
-           'gradient_norms', 'wgan_gp_penalty', 'lipschitz_penalty', 'zero_centered_penalty', 'drift_penalty',
-           'r1_penalty', 'remove_layernorm', 'spectral_norm_all']
+           'gradient_norms', 'pixel_gradient_penalty', 'wgan_gp_penalty', 'lipschitz_penalty', 'zero_centered_penalty',
+           'drift_penalty', 'r1_penalty', 'remove_layernorm', 'spectral_norm_all']
 
 # %% ../nbs/20_losses.ipynb #c1caaaa9
 class LossInputError(SinganGifError, ValueError):
@@ -102,6 +102,18 @@ def gradient_norms(critic: Callable[[Tensor], Tensor], # the critic D (a patch c
     "Per-sample L2 norm of the gradient of each sample's mean critic score w.r.t. x: (B,) float32, differentiable."
     # $\|\nabla_{\hat x} D(\hat x)\|_2$ per sample
     return _per_sample_grad(critic, x).norm(dim=1)                   # (B,)
+
+# %% ../nbs/20_losses.ipynb #fe91098b
+def pixel_gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
+                           alpha: Tensor | float | None = None, # per-sample interpolation weights (Eq. 7); None: U[0, 1]
+                          ) -> Tensor:
+    "SinGAN's gradient penalty: (||grad of the summed patch scores||_2 over channels at each pixel - 1)^2, averaged (unweighted)."
+    x = interpolate(real, fake, alpha)                                   # (B, C, ...) requires grad
+    scores = critic(x)
+    if scores.shape[0] != x.shape[0]: raise LossInputError(f"critic returned {scores.shape[0]} scores for a batch of {x.shape[0]} samples")
+    grad, = torch.autograd.grad(scores.float().sum(), x, create_graph=True)
+    # $\frac{1}{|\Omega|}\sum_p (\|\nabla_{\hat x_p} \sum_q D(\hat x)_q\|_2 - 1)^2$
+    return ((grad.float().norm(dim=1) - 1) ** 2).mean()
 
 # %% ../nbs/20_losses.ipynb #a1c56b3f
 def wgan_gp_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,

@@ -16,8 +16,9 @@ from .core import SinganGifError
 # %% auto #0
 __all__ = ['ASSETS', 'MetricError', 'as_video_batch', 'video_frames', 'frechet_distance', 'fit_gaussian',
            'frechet_distance_from_features', 'FeatureFn', 'sgfid', 'sifid', 'fvd', 'diversity', 'acd', 'psnr', 'ssim',
-           'video_patches', 'sliced_wasserstein_patches', 'FrameFeatureNet', 'VideoFeatureNet', 'train_feature_nets',
-           'default_feature_datasets', 'load_feature_net', 'load_frame_features', 'load_video_features']
+           'video_patches', 'sliced_wasserstein_patches', 'patch_swd', 'motion_energy', 'colour_drift', 'blur_video',
+           'FrameFeatureNet', 'VideoFeatureNet', 'train_feature_nets', 'default_feature_datasets', 'load_feature_net',
+           'load_frame_features', 'load_video_features']
 
 # %% ../nbs/21_metrics.ipynb #2e3b09c9
 class MetricError(SinganGifError, ValueError):
@@ -238,6 +239,43 @@ def sliced_wasserstein_patches(real: Tensor, fake: Tensor, # videos (B, 3, T, H,
     theta = theta / theta.norm(dim=0, keepdim=True)                      # (D, n_proj) unit directions
     # $\mathbb{E}_\theta \frac1n \sum_i |\mathrm{sort}(\theta^\top p)_i - \mathrm{sort}(\theta^\top q)_i|$
     return ((pr @ theta).sort(0).values - (pf @ theta).sort(0).values).abs().mean().item()
+
+# %% ../nbs/21_metrics.ipynb #b563d6bb
+def _unit(x: Tensor, name: str) -> Tensor:
+    "Videos in [-1, 1] -> float64 batch (B, 3, T, H, W) in [0, 1]."
+    return (as_video_batch(x, name).to(torch.float64).clamp(-1, 1) + 1) / 2
+
+def patch_swd(real: Tensor, fake: Tensor, # videos (B, 3, T, H, W) or (3, T, H, W) in [-1, 1], same frame size
+              patch: tuple[int, int, int] = (3, 7, 7), n_patches: int = 20_000, n_proj: int = 256, seed: int = 0) -> float:
+    "Sliced Wasserstein-2 distance of random spatio-temporal patches, pixels in [0, 1]: mean over directions of the RMS gap of the sorted projections."
+    g = torch.Generator().manual_seed(seed)
+    pr, pf = video_patches(_unit(real, 'real'), patch).double(), video_patches(_unit(fake, 'fake'), patch).double()   # (N1, D), (N2, D)
+    theta = torch.randn(pr.shape[1], n_proj, generator=g, dtype=torch.float64)
+    pr = pr[torch.randint(len(pr), (n_patches,), generator=g)]; pf = pf[torch.randint(len(pf), (n_patches,), generator=g)]
+    theta = theta / theta.norm(dim=0, keepdim=True)                      # (D, n_proj) unit directions
+    # $\mathbb{E}_\theta \big(\frac1n\sum_i (\mathrm{sort}(\theta^\top p)_i - \mathrm{sort}(\theta^\top q)_i)^2\big)^{1/2}$
+    return ((pr @ theta).sort(0).values - (pf @ theta).sort(0).values).pow(2).mean(0).sqrt().mean().item()
+
+def motion_energy(x: Tensor) -> float:
+    "Mean |x_{t+1} - x_t| of videos in [-1, 1], measured on pixels in [0, 1]."
+    v = _unit(x, 'video')
+    if v.shape[2] < 2: raise MetricError(f"motion_energy needs at least 2 frames, got {v.shape[2]}")
+    return (v[:, :, 1:] - v[:, :, :-1]).abs().mean().item()
+
+def colour_drift(x: Tensor, # videos (B, 3, T, H, W) in [-1, 1]
+                 reference: Tensor | None = None, # the clip whose mean colour is the target (default: x itself)
+                ) -> float:
+    "Largest |frame mean colour - reference clip mean colour| over frames, channels and videos, pixels in [0, 1]."
+    ref = _unit(x if reference is None else reference, 'reference').mean((0, 2, 3, 4))           # (3,)
+    return (_unit(x, 'video').mean((3, 4)) - ref[None, :, None]).abs().max().item()
+
+def blur_video(x: Tensor, sigma: float) -> Tensor:
+    "Gaussian blur of every frame (std `sigma` pixels, reflected borders); same shape and range."
+    v = as_video_batch(x, 'video'); B, C, T, H, W = v.shape
+    r = max(1, int(3 * sigma + 0.5)); k = torch.exp(-torch.arange(-r, r + 1, dtype=v.dtype) ** 2 / (2 * sigma ** 2)); k = k / k.sum()
+    f = F.pad(v.transpose(1, 2).reshape(B * T, C, H, W), (r, r, r, r), mode='reflect')
+    f = F.conv2d(F.conv2d(f, k.view(1, 1, 1, -1).expand(C, 1, 1, -1), groups=C), k.view(1, 1, -1, 1).expand(C, 1, -1, 1), groups=C)
+    return f.reshape(B, T, C, H, W).transpose(1, 2)
 
 # %% ../nbs/21_metrics.ipynb #dd9960ab
 def _block2d(cin: int, cout: int, stride: int = 1) -> nn.Sequential:

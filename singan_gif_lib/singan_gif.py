@@ -18,15 +18,17 @@ from torch import nn, Tensor
 from torch.utils.checkpoint import checkpoint as _checkpoint
 
 from .core import (SinganGifError, CheckpointError, ConfigError, PresetConfig, History, fit, get_device,
-                                 seed_everything, save_checkpoint, load_checkpoint, state_tensors, load_state_tensors)
-from .losses import wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty
+                                 seed_everything, seeded_generator, save_checkpoint, load_checkpoint, state_tensors, load_state_tensors)
+import warnings
+from .losses import wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, pixel_gradient_penalty
 from .video import read_video, resize_video, to_tensor
 
 # %% auto #0
-__all__ = ['MODES', 'CHECKPOINT', 'pyramid_sizes', 'channels_at', 'init_weights', 'SepConv3d', 'ConvBlock', 'checkpointed',
-           'run_body', 'Generator3D', 'neighbour_stack', 'fold_time', 'unfold_time', 'Generator2D', 'ImageCritic',
-           'VideoCritic', 'reconstruction_loss', 'frame_rmse', 'color_stats', 'color_stats_loss', 'timer_noise',
-           'SinGANGIFConfig', 'check_config', 'SinGANGIF', 'super_resolution_config', 'super_resolve', 'train_scale',
+__all__ = ['TAIL_STD', 'MODES', 'CHECKPOINT', 'pyramid_sizes', 'channels_at', 'init_weights', 'SepConv3d', 'ConvBlock',
+           'checkpointed', 'run_body', 'Generator3D', 'neighbour_stack', 'fold_time', 'unfold_time', 'Generator2D',
+           'ImageCritic', 'VideoCritic', 'reconstruction_loss', 'frame_rmse', 'color_stats', 'color_stats_loss',
+           'timer_noise', 'time_correlated_noise', 'SinGANGIFConfig', 'check_config', 'SinGANGIF',
+           'super_resolution_config', 'super_resolve', 'ScaleRun', 'recalibrate_batchnorm', 'train_scale',
            'save_singan_gif', 'load_singan_gif', 'load_clip', 'train_singan_gif']
 
 # %% ../nbs/10_singan_gif.ipynb #a26a313e
@@ -64,6 +66,8 @@ def pyramid_sizes(h: int, w: int, # input frame size
 def channels_at(scale: int, nfc: int = 32, max_nfc: int = 128) -> int:
     "Channels of the blocks at `scale` (0 = coarsest): SinGAN's nfc, doubled every 4 scales, at most max_nfc."
     return min(nfc * 2 ** (scale // 4), max_nfc)
+
+TAIL_STD = 0.002   # the generators' last convolution starts 10x smaller than SinGAN's N(0, 0.02)
 
 def init_weights(m: nn.Module) -> None:
     "SinGAN's initialisation: conv weights ~ N(0, 0.02), zero biases; BatchNorm scales ~ N(1, 0.02)."
@@ -120,14 +124,21 @@ def run_body(body: nn.Sequential, x: Tensor, use_checkpoint: bool = False) -> Te
 
 # %% ../nbs/10_singan_gif.ipynb #1bdbddae
 class Generator3D(nn.Module):
-    "Eq. 2 with separable 3D conv blocks (Fig. 2): x_n = prev + tanh(G(sigma z + prev))."
-    def __init__(self, nfc: int = 32, n_body: int = 3, k: int = 3, grad_checkpoint: bool = False):
+    "Eq. 2 with separable 3D conv blocks (Fig. 2): x_n = prev + tanh(G(sigma z + prev)); kind='3d': regular k x k x k convs (the Sec. 3.3.1 ablation)."
+    def __init__(self, nfc: int = 32, n_body: int = 3, k: int = 3, grad_checkpoint: bool = False, kind: str = 'sep3d'):
         super().__init__()
+        if kind not in ('sep3d', '3d'): raise ConfigError(f"unknown 3D conv kind {kind!r}; use 'sep3d' or '3d'")
         self.grad_checkpoint = grad_checkpoint
-        self.head = ConvBlock(3, nfc, 'sep3d', k)
-        self.body = nn.Sequential(*[ConvBlock(nfc, nfc, 'sep3d', k) for _ in range(n_body)])
-        self.tail = nn.Sequential(SepConv3d(nfc, 3, k), nn.Tanh())
+        self.head = ConvBlock(3, nfc, kind, k)
+        self.body = nn.Sequential(*[ConvBlock(nfc, nfc, kind, k) for _ in range(n_body)])
+        self.tail = nn.Sequential(SepConv3d(nfc, 3, k) if kind == 'sep3d' else nn.Conv3d(nfc, 3, k, padding=k // 2), nn.Tanh())
         self.apply(init_weights)
+        self.shrink_tail()
+
+    def shrink_tail(self, std: float = TAIL_STD) -> None:
+        "Re-draw the last convolution ~ N(0, std), zero bias: G(z, prev) stays within a few hundredths of prev, and gradients reach every layer."
+        last = self.tail[0].temporal if isinstance(self.tail[0], SepConv3d) else self.tail[0]
+        nn.init.normal_(last.weight, 0.0, std); nn.init.zeros_(last.bias)
 
     def forward(self, z: Tensor | float, # sigma_n z_n: (B, 3, T, H, W), or (B, 3, 1, H, W) broadcast, or 0
                 prev: Tensor, # upsampled output of the coarser scale (B, 3, T, H, W)
@@ -164,6 +175,11 @@ class Generator2D(nn.Module):
         self.body = nn.Sequential(*[ConvBlock(nfc, nfc, '2d', k) for _ in range(n_body)])
         self.tail = nn.Sequential(nn.Conv2d(nfc, 3, k, padding=k // 2), nn.Tanh())
         self.apply(init_weights)
+        self.shrink_tail()
+
+    def shrink_tail(self, std: float = TAIL_STD) -> None:
+        "Re-draw the last convolution ~ N(0, std), zero bias: G(z, prev) stays within a few hundredths of prev, and gradients reach every layer."
+        nn.init.normal_(self.tail[0].weight, 0.0, std); nn.init.zeros_(self.tail[0].bias)
 
     def forward(self, z: Tensor | float, # sigma_n z_n: (B, 3, 1, H, W) shared by all frames (or (B, 3, T, H, W)), or 0
                 prev: Tensor, # upsampled video (B, 3, T, H, W)
@@ -241,6 +257,17 @@ def timer_noise(n: int, frames: int, h: int, w: int, device=None, generator: tor
     # $z(n) = \frac{n}{N} z_1 + \frac{N-n}{N} z_2$
     return z_first + s * (z_last - z_first)
 
+# %% ../nbs/10_singan_gif.ipynb #57743854
+def time_correlated_noise(shape: tuple[int, ...], # (B, C, T, H, W)
+                          rho: float = 0.0, # correlation of consecutive frames' maps, in [0, 1)
+                          device=None, generator: torch.Generator | None = None) -> Tensor:
+    "Standard normal maps along dim 2 as an AR(1) sequence: every frame N(0, 1), consecutive frames correlated by rho."
+    eps = torch.randn(shape, device=device, generator=generator)
+    if rho == 0 or shape[2] == 1: return eps
+    z = [eps[:, :, 0]]
+    for t in range(1, shape[2]): z.append(rho * z[-1] + math.sqrt(1 - rho ** 2) * eps[:, :, t])   # $z_t = \rho z_{t-1} + \sqrt{1-\rho^2}\epsilon_t$
+    return torch.stack(z, 2)
+
 # %% ../nbs/10_singan_gif.ipynb #063b6d3e
 @dataclass
 class SinGANGIFConfig(PresetConfig):
@@ -253,6 +280,7 @@ class SinGANGIFConfig(PresetConfig):
     fixed_factor: bool = False      # True: keep scale_factor exactly (super-resolution, Sec. 5.5)
     max_frames: int = 0             # use at most this many frames of the input (0: all)
     n_3d_scales: int = 4            # the coarsest 4 scales are 3D (Sec. 3.5), the others 2D hybrid
+    conv3d: str = 'sep3d'           # convolutions of the 3D generators: 'sep3d' (Sec. 3.3.1) or '3d' (regular, the ablation)
     nfc: int = 32                   # channels at the coarsest scale (SinGAN), doubled every 4 scales...
     max_nfc: int = 128              # ...up to this
     n_body: int = 3                 # body blocks between head and tail (SinGAN: 5 conv layers in all)
@@ -273,8 +301,13 @@ class SinGANGIFConfig(PresetConfig):
     chunk_frames: int = 16          # frames per step at the 3D scales (Sec. 3.5: 16, or all if fewer)...
     chunk_frames_fine: int = 8      # ...and at the 2D scales (Sec. 3.5: "gradually reduce to 8")
     slomo_factor: int = 1           # > 1: train the latent timer for s-times slow motion (Sec. 5.2)
+    noise_time_corr: float = 0.0    # 3D-scale noise: correlation of consecutive frames' maps (0: independent, the paper)
     amp: bool = False               # mixed precision (Sec. 6)
     grad_checkpoint: bool = False   # gradient checkpointing of the generator bodies (Sec. 6)
+    copy_weights: bool = True       # start G_n from G_{n-1} when kind and channels match (SinGAN); its tail restarts at zero
+    copy_critics: bool = True       # start the critics from scale n-1's when channels match (SinGAN)
+    gp_form: str = 'pixel'          # 'pixel': SinGAN's per-pixel penalty; 'sample': per-sample norm of the mean score
+    bn_recalibrate: int = 4         # after each scale, BatchNorm statistics from this many random samples (each with the reconstruction)
     seed: int = 0
     log_every: int = 10             # log losses every that many iterations
 
@@ -294,6 +327,10 @@ def check_config(cfg: SinGANGIFConfig) -> SinGANGIFConfig:
     if cfg.mode not in MODES: raise ConfigError(f"unknown mode {cfg.mode!r}; use one of {MODES}")
     for name in ('max_size', 'min_size', 'iters', 'critic_steps', 'gen_steps', 'chunk_frames', 'chunk_frames_fine', 'slomo_factor', 'nfc', 'kernel', 'log_every'):
         if getattr(cfg, name) < 1: raise ConfigError(f"{name} must be >= 1, got {getattr(cfg, name)}")
+    if cfg.conv3d not in ('sep3d', '3d'): raise ConfigError(f"unknown conv3d {cfg.conv3d!r}; use 'sep3d' or '3d'")
+    if not 0 <= cfg.noise_time_corr < 1: raise ConfigError(f"noise_time_corr must be in [0, 1), got {cfg.noise_time_corr}")
+    if cfg.gp_form not in ('pixel', 'sample'): raise ConfigError(f"unknown gp_form {cfg.gp_form!r}; use 'pixel' or 'sample'")
+    if cfg.bn_recalibrate < 1: raise ConfigError(f"bn_recalibrate must be >= 1, got {cfg.bn_recalibrate}")
     if cfg.slomo_factor > 1 and cfg.mode != 'singan_gif': raise ConfigError("slomo_factor > 1 needs mode='singan_gif'")
     if not 0 < cfg.scale_factor < 1: raise ConfigError(f"scale_factor must be in (0, 1), got {cfg.scale_factor}")
     return cfg
@@ -328,7 +365,7 @@ class SinGANGIF(nn.Module):
     def make_generator(self, n: int) -> nn.Module:
         "A fresh generator for scale n."
         c = self.cfg; ch = channels_at(n, c.nfc, c.max_nfc)
-        if self.is_3d(n): return Generator3D(ch, c.n_body, c.kernel, c.grad_checkpoint)
+        if self.is_3d(n): return Generator3D(ch, c.n_body, c.kernel, c.grad_checkpoint, c.conv3d)
         return Generator2D(ch, c.n_body, c.kernel, neighbours=c.mode == 'singan_gif', grad_checkpoint=c.grad_checkpoint)
 
     def noise(self, n: int, batch: int, frames: int, size: tuple[int, int] | None = None, generator=None) -> Tensor:
@@ -336,7 +373,7 @@ class SinGANGIF(nn.Module):
         h, w = size or self.sizes[n]
         if n == 0 and self.cfg.slomo_factor > 1: return timer_noise(batch, frames, h, w, self.device, generator)
         t = 1 if (self.cfg.mode == 'singan_gif' and not self.is_3d(n)) else frames
-        return torch.randn(batch, 3, t, h, w, device=self.device, generator=generator)   # (B, 3, T or 1, h, w)
+        return time_correlated_noise((batch, 3, t, h, w), self.cfg.noise_time_corr, self.device, generator)   # (B, 3, T or 1, h, w)
 
     def forward(self, zs: list[Tensor | None], # noise per scale from start_scale on (None: zero noise)
                 x: Tensor | None = None, # output of scale start_scale - 1 (None at scale 0)
@@ -471,85 +508,169 @@ def _make_critics(model: SinGANGIF, n: int) -> tuple[ImageCritic, VideoCritic | 
     return ImageCritic(ch, c.n_body, c.kernel), d_vid
 
 # %% ../nbs/10_singan_gif.ipynb #298b328f
+def _z_star(model: SinGANGIF) -> Tensor:
+    "z*: the fixed reconstruction noise (1, 3, T, h_1, w_1), drawn from its own seeded stream (never equal to `sample(seed=k)`)."
+    g = seeded_generator(model.cfg.seed, 'z_star'); h, w = model.sizes[0]
+    if model.cfg.slomo_factor > 1: return timer_noise(1, model.n_frames, h, w, 'cpu', g)
+    return time_correlated_noise((1, 3, model.n_frames, h, w), model.cfg.noise_time_corr, 'cpu', g)
+
+def _chunk_starts(T: int, t: int) -> list[int]:
+    "Starts of chunks of t frames that cover a clip of T frames (the last one aligned to the end)."
+    return sorted(set(list(range(0, T - t + 1, t)) + [T - t]))
+
+class ScaleRun:
+    "Training state of scale n (Eq. 3-6): G_n, its two critics and optimisers, sigma_n and the cached reconstruction input; `step(i)` is one iteration."
+    def __init__(self, model: SinGANGIF, n: int, # the scale to train (all coarser ones trained)
+                 critics: tuple | None = None): # critics of scale n-1 (copied when `copy_critics` and channels match)
+        c, dev = model.cfg, model.device
+        self.model, self.n, self.cfg, self.device = model, n, c, dev
+        seed_everything(c.seed * 100_003 + n)
+        if n == 0: model.z_star.copy_(_z_star(model))                            # z*: fixed for the whole training
+        ch = lambda k: channels_at(k, c.nfc, c.max_nfc)
+        G = model.make_generator(n).to(dev)                                        # small tail: G(z, prev) ~ prev
+        if c.copy_weights and n > 0 and model.is_3d(n) == model.is_3d(n - 1) and ch(n) == ch(n - 1):
+            G.load_state_dict(model.generators[n - 1].state_dict()); G.shrink_tail()
+        d_img, d_vid = (m.to(dev) if m is not None else None for m in _make_critics(model, n))
+        if c.copy_critics and critics is not None and ch(n) == ch(n - 1):
+            d_img.load_state_dict(critics[0].state_dict())
+            if d_vid is not None and critics[1] is not None: d_vid.load_state_dict(critics[1].state_dict())
+        self.real_full = model.reals[n]                                            # (1, 3, T, h, w) on device
+        with torch.no_grad():                                                      # once per scale (cached)
+            self.rec_up = (torch.zeros_like(self.real_full) if n == 0 else
+                           resize_video(model.reconstruct(n), (model.n_frames, *model.sizes[n])))
+            self.amp = 1.0 if n == 0 else c.noise_amp_init * frame_rmse(self.rec_up, self.real_full)
+            self.rec_start = reconstruction_loss(self.rec_up, self.real_full).item()
+        model.generators.append(G); model.noise_amps.append(self.amp)
+        G.train()
+        self.G, self.critics = G, (d_img, d_vid)
+        d_params = [p for m in (d_img, d_vid) if m is not None for p in m.parameters()]
+        self.opt_g = torch.optim.Adam(G.parameters(), lr=c.lr, betas=(c.beta1, c.beta2))
+        self.opt_d = torch.optim.Adam(d_params, lr=c.lr, betas=(c.beta1, c.beta2))
+        use_scaler = c.amp and dev.type == 'cuda'
+        self.scaler_g = torch.amp.GradScaler('cuda', enabled=use_scaler)
+        self.scaler_d = torch.amp.GradScaler('cuda', enabled=use_scaler)
+        self.chunk = _chunk_length(model, n)
+        self.penalty = pixel_gradient_penalty if c.gp_form == 'pixel' else wgan_gp_penalty
+
+    def joint_forward(self, z_fake: Tensor, fake_up: Tensor, z_rec: Tensor | None, rec_in: Tensor) -> tuple[Tensor, Tensor]:
+        "G_n on a random sample's input and the reconstruction input as one batch, so BatchNorm normalises both with the same statistics."
+        if fake_up.shape[2] != rec_in.shape[2]:                                    # slow motion: other lengths, two calls
+            return self.G(z_fake, fake_up), self.G(0.0 if z_rec is None else z_rec, rec_in)
+        z_r = torch.zeros_like(z_fake) if z_rec is None else z_rec
+        z = torch.cat(torch.broadcast_tensors(z_fake, z_r)) if z_fake.shape != z_r.shape else torch.cat([z_fake, z_r])
+        out = self.G(z, torch.cat([fake_up, rec_in]))
+        return out[:fake_up.shape[0]], out[fake_up.shape[0]:]
+
+    def fake_input(self, frames: int) -> Tensor:
+        "up(x_{n-1}) of a random sample of the coarser scales, (1, 3, frames, h, w) (zeros at the coarsest scale)."
+        m, n = self.model, self.n
+        with torch.no_grad():
+            if n == 0: return torch.zeros(1, 3, frames, *m.sizes[n], device=self.device)
+            return resize_video(m([m.noise(k, 1, frames) for k in range(n)]), (frames, *m.sizes[n]))
+
+# %% ../nbs/10_singan_gif.ipynb #f86567b9
+@patch
+def critic_step(self: ScaleRun, real: Tensor, rec_in: Tensor, z_rec: Tensor | None, fake_up: Tensor) -> tuple[Tensor, Tensor]:
+    "One critic update, Eq. 4 for both critics: returns (Wasserstein loss, penalty), detached."
+    c, (d_img, d_vid), s = self.cfg, self.critics, self.cfg.slomo_factor
+    with torch.no_grad(), _autocast(self.device, c.amp):
+        fake, _ = self.joint_forward(self.amp * self.model.noise(self.n, 1, fake_up.shape[2]), fake_up, z_rec, rec_in)
+    fake = fake.float(); fake_v = fake[:, :, ::s]                                  # video critic: back to the input rate
+    real_f = fold_time(real)                                                       # (t, 3, h, w)
+    with _autocast(self.device, c.amp):
+        # $\mathbb{E}[D(\tilde{x})] - \mathbb{E}[D(x)]$
+        loss_d = wgan_critic_loss(d_img(real_f), d_img(fold_time(fake)))
+        if d_vid is not None: loss_d = loss_d + wgan_critic_loss(d_vid(real), d_vid(fake_v))
+    # $\lambda \mathbb{E}[(\|\nabla D(\hat{x})\|_2 - 1)^2]$, in float32
+    gp = self.penalty(d_img, real_f, fold_time(fake_v))
+    if d_vid is not None: gp = gp + self.penalty(d_vid, real, fake_v)
+    self.opt_d.zero_grad(set_to_none=True)
+    self.scaler_d.scale(loss_d + c.gp_weight * gp).backward(); self.scaler_d.step(self.opt_d); self.scaler_d.update()
+    return loss_d.detach(), gp.detach()
+
+# %% ../nbs/10_singan_gif.ipynb #9a0d0774
+@patch
+def generator_step(self: ScaleRun, real: Tensor, rec_in: Tensor, z_rec: Tensor | None, fake_up: Tensor) -> dict[str, Tensor]:
+    "One generator update, Eq. 3: both adversarial terms, reconstruction (Eq. 5) and colour statistics (Eq. 6); losses detached."
+    c, (d_img, d_vid), s, dev = self.cfg, self.critics, self.cfg.slomo_factor, self.device
+    with _autocast(dev, c.amp):
+        fake, rec = self.joint_forward(self.amp * self.model.noise(self.n, 1, fake_up.shape[2]), fake_up, z_rec, rec_in)
+        fake_v = fake[:, :, ::s]
+        adv_img = wgan_generator_loss(d_img(fold_time(fake)))
+        adv_vid = wgan_generator_loss(d_vid(fake_v)) if d_vid is not None else torch.zeros((), device=dev)
+    l_rec = reconstruction_loss(rec, real)
+    stat_on = d_vid is not None and c.gamma > 0
+    l_stat = color_stats_loss(fake_v, real, c.color_cov) if stat_on else torch.zeros((), device=dev)
+    # $L_{G_n} = L_{adv\_img} + \alpha L_{adv\_vid} + \beta L_{rec} + \gamma L_{stat}$
+    loss_g = adv_img + c.alpha * adv_vid + c.beta * l_rec + c.gamma * l_stat
+    self.opt_g.zero_grad(set_to_none=True)
+    self.scaler_g.scale(loss_g).backward(); self.scaler_g.step(self.opt_g); self.scaler_g.update()
+    return dict(g_img=adv_img.detach().float(), g_vid=adv_vid.detach().float(), rec=l_rec.detach(), stat=l_stat.detach())
+
+# %% ../nbs/10_singan_gif.ipynb #18135f12
+@patch
+def step(self: ScaleRun, i: int) -> dict[str, float]:
+    "Iteration i: a random chunk, one random coarser sample, `critic_steps` critic then `gen_steps` generator updates."
+    c, n, m = self.cfg, self.n, self.model
+    if i == int(c.lr_decay_at * c.iters):
+        for opt in (self.opt_g, self.opt_d):
+            for grp in opt.param_groups: grp['lr'] = c.lr * 0.1
+    T, t = m.n_frames, self.chunk
+    t0 = int(torch.randint(0, T - t + 1, ()).item()) if t < T else 0               # random chunk (Sec. 3.2)
+    real, rec_in = self.real_full[:, :, t0:t0 + t], self.rec_up[:, :, t0:t0 + t]  # (1, 3, t, h, w)
+    z_rec = self.amp * m.z_star[:, :, t0:t0 + t] if n == 0 else None               # z_opt = (z*, 0, ..., 0)
+    fake_up = self.fake_input(t * c.slomo_factor)
+    for _ in range(c.critic_steps): loss_d, gp = self.critic_step(real, rec_in, z_rec, fake_up)
+    _set_trainable(self.critics[0], False); _set_trainable(self.critics[1], False)
+    for _ in range(c.gen_steps): g = self.generator_step(real, rec_in, z_rec, fake_up)
+    _set_trainable(self.critics[0], True); _set_trainable(self.critics[1], True)
+    if i % c.log_every and i != c.iters - 1: return {}
+    vals = torch.stack([loss_d.float(), gp.float(), g['g_img'], g['g_vid'], g['rec'], g['stat']]).tolist()   # one host copy
+    return dict(zip(('critic', 'gp', 'g_img', 'g_vid', 'rec', 'stat'), vals))
+
+# %% ../nbs/10_singan_gif.ipynb #8bb02a86
+@torch.no_grad()
+def recalibrate_batchnorm(run: ScaleRun, n_random: int = 4) -> None:
+    "Recompute G_n's BatchNorm statistics with its final weights: the average over training-size chunks covering the clip of the joint (random sample, reconstruction) batches training normalised with."
+    G, m, c = run.G, run.model, run.cfg
+    bns = _bn_layers(G)
+    if not bns: return
+    saved = [b.momentum for b in bns]
+    for b in bns: b.reset_running_stats(); b.momentum = None                       # None: cumulative average
+    G.train()
+    T, t, s = m.n_frames, run.chunk, c.slomo_factor
+    z_rec = m.z_star * run.amp if run.n == 0 else None
+    fakes = [run.fake_input(T * s) for _ in range(n_random)]
+    try:
+        for t0 in _chunk_starts(T, t):
+            for f in fakes:
+                run.joint_forward(run.amp * m.noise(run.n, 1, t * s), f[:, :, t0 * s:(t0 + t) * s],
+                                  None if z_rec is None else z_rec[:, :, t0:t0 + t], run.rec_up[:, :, t0:t0 + t])
+    finally:
+        for b, mom in zip(bns, saved): b.momentum = mom
+        G.eval()
+
+@patch
+def finish(self: ScaleRun) -> dict[str, float]:
+    "End of the scale: recalibrate BatchNorm, freeze G_n, and compare the full-clip reconstruction with its upsampled input."
+    recalibrate_batchnorm(self, self.cfg.bn_recalibrate)
+    self.G.eval(); _set_trainable(self.G, False)
+    m, n = self.model, self.n
+    rec_end = reconstruction_loss(m.reconstruct(n + 1), self.real_full).item()
+    if n > 0 and rec_end > 1.01 * self.rec_start:                              # worse by more than float noise
+        warnings.warn(f"scale {n + 1}/{m.n_scales} {m.sizes[n]} diverged: its reconstruction L1 {rec_end:.3f} is worse than "
+                      f"the upsampled input it started from ({self.rec_start:.3f})", stacklevel=2)
+    return dict(rec_start=self.rec_start, rec_end=rec_end)
+
 def train_scale(model: SinGANGIF, n: int, # the scale to train (all coarser ones trained)
-                critics: tuple | None = None, # critics of scale n-1 (initialise the new ones when channels match)
+                critics: tuple | None = None, # critics of scale n-1
                 show_progress: bool = True) -> tuple[History, tuple]:
     "Train G_n and its two critics (Eq. 3-6); append G_n and sigma_n to the model; return (history, critics)."
-    c, dev = model.cfg, model.device
-    seed_everything(c.seed * 100_003 + n)
-    if n == 0: model.z_star.copy_(model.noise(0, 1, model.n_frames))           # z*: fixed for the whole training
-    G = model.make_generator(n).to(dev)
-    if n > 0 and model.is_3d(n) == model.is_3d(n - 1) and channels_at(n, c.nfc, c.max_nfc) == channels_at(n - 1, c.nfc, c.max_nfc):
-        G.load_state_dict(model.generators[n - 1].state_dict())
-    d_img, d_vid = (m.to(dev) if m is not None else None for m in _make_critics(model, n))
-    if critics is not None and channels_at(n, c.nfc, c.max_nfc) == channels_at(n - 1, c.nfc, c.max_nfc):
-        d_img.load_state_dict(critics[0].state_dict())
-        if d_vid is not None and critics[1] is not None: d_vid.load_state_dict(critics[1].state_dict())
-    real_full = model.reals[n]                                                     # (1, 3, T, h, w) on device
-    with torch.no_grad():                                                          # once per scale (cached)
-        rec_up = torch.zeros_like(real_full) if n == 0 else resize_video(model.reconstruct(n), (model.n_frames, *model.sizes[n]))
-        amp = 1.0 if n == 0 else c.noise_amp_init * frame_rmse(rec_up, real_full)
-    model.generators.append(G); model.noise_amps.append(amp)
-    G.train()
-    d_params = [p for m in (d_img, d_vid) if m is not None for p in m.parameters()]
-    opt_g = torch.optim.Adam(G.parameters(), lr=c.lr, betas=(c.beta1, c.beta2))
-    opt_d = torch.optim.Adam(d_params, lr=c.lr, betas=(c.beta1, c.beta2))
-    use_scaler = c.amp and dev.type == 'cuda'
-    scaler_g, scaler_d = torch.amp.GradScaler('cuda', enabled=use_scaler), torch.amp.GradScaler('cuda', enabled=use_scaler)
-    T, t, s = model.n_frames, _chunk_length(model, n), c.slomo_factor
-    milestone = int(c.lr_decay_at * c.iters)
-    video_on = d_vid is not None
-    stat_on = video_on and c.gamma > 0
-
-    def step(i: int) -> dict[str, float]:
-        if i == milestone:
-            for opt in (opt_g, opt_d):
-                for grp in opt.param_groups: grp['lr'] = c.lr * 0.1
-        t0 = int(torch.randint(0, T - t + 1, ()).item()) if t < T else 0           # random chunk (Sec. 3.2)
-        real = real_full[:, :, t0:t0 + t]                                          # (1, 3, t, h, w)
-        rec_in = rec_up[:, :, t0:t0 + t]
-        z_rec = model.z_star[:, :, t0:t0 + t] if n == 0 else None                  # z_opt = (z*, 0, ..., 0)
-        with torch.no_grad():                                                      # up(x_{n-1}) of a random sample
-            fake_up = (torch.zeros(1, 3, t * s, *model.sizes[n], device=dev) if n == 0 else
-                       resize_video(model([model.noise(k, 1, t * s) for k in range(n)]), (t * s, *model.sizes[n])))
-        real_f = fold_time(real)                                                   # (t, 3, h, w)
-        # critics: max over D_img and D_vid of Eq. 4
-        for _ in range(c.critic_steps):
-            with torch.no_grad(), _autocast(dev, c.amp): fake = G(amp * model.noise(n, 1, t * s), fake_up)
-            fake = fake.float(); fake_v = fake[:, :, ::s]                          # video critic: back to the input rate
-            with _autocast(dev, c.amp):
-                # $\mathbb{E}[D(\tilde{x})] - \mathbb{E}[D(x)]$
-                loss_d = wgan_critic_loss(d_img(real_f), d_img(fold_time(fake)))
-                if video_on: loss_d = loss_d + wgan_critic_loss(d_vid(real), d_vid(fake_v))
-            # $\lambda \mathbb{E}[(\|\nabla D(\hat{x})\|_2 - 1)^2]$, in float32
-            gp = wgan_gp_penalty(d_img, real_f, fold_time(fake_v))
-            if video_on: gp = gp + wgan_gp_penalty(d_vid, real, fake_v)
-            opt_d.zero_grad(set_to_none=True)
-            scaler_d.scale(loss_d + c.gp_weight * gp).backward(); scaler_d.step(opt_d); scaler_d.update()
-        # generator: Eq. 3
-        _set_trainable(d_img, False); _set_trainable(d_vid, False)
-        for _ in range(c.gen_steps):
-            with _autocast(dev, c.amp):
-                fake = G(amp * model.noise(n, 1, t * s), fake_up); fake_v = fake[:, :, ::s]
-                adv_img = wgan_generator_loss(d_img(fold_time(fake)))
-                adv_vid = wgan_generator_loss(d_vid(fake_v)) if video_on else torch.zeros((), device=dev)
-                rec = G(0.0 if z_rec is None else amp * z_rec, rec_in)
-            l_rec = reconstruction_loss(rec, real)
-            l_stat = color_stats_loss(fake_v, real, c.color_cov) if stat_on else torch.zeros((), device=dev)
-            # $L_{G_n} = L_{adv\_img} + \alpha L_{adv\_vid} + \beta L_{rec} + \gamma L_{stat}$
-            loss_g = adv_img + c.alpha * adv_vid + c.beta * l_rec + c.gamma * l_stat
-            opt_g.zero_grad(set_to_none=True)
-            scaler_g.scale(loss_g).backward(); scaler_g.step(opt_g); scaler_g.update()
-        _set_trainable(d_img, True); _set_trainable(d_vid, True)
-        if i % c.log_every and i != c.iters - 1: return {}
-        vals = torch.stack([loss_d.detach().float(), gp.detach().float(), adv_img.detach().float(), adv_vid.detach().float(),
-                            l_rec.detach(), l_stat.detach()]).tolist()            # one host copy per logging step
-        return dict(zip(('critic', 'gp', 'g_img', 'g_vid', 'rec', 'stat'), vals))
-
+    c = model.cfg; run = ScaleRun(model, n, critics)
     h, w = model.sizes[n]
-    hist = fit(step, c.iters, desc=f'scale {n + 1}/{model.n_scales} ({h}x{w})', show_progress=show_progress)
-    G.eval(); _set_trainable(G, False)
-    return hist, (d_img, d_vid)
+    hist = fit(run.step, c.iters, desc=f'scale {n + 1}/{model.n_scales} ({h}x{w})', show_progress=show_progress)
+    hist.log(c.iters, **run.finish())
+    return hist, run.critics
 
 # %% ../nbs/10_singan_gif.ipynb #5f08ae21
 CHECKPOINT = 'singan_gif.safetensors'

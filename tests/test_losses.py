@@ -180,3 +180,20 @@ def test_remove_layernorm_nested():
     remove_layernorm(net)
     assert isinstance(net[0][1], nn.Identity) and isinstance(net[1], nn.Identity) and isinstance(net[2], nn.BatchNorm1d)
     assert isinstance(remove_layernorm(nn.LayerNorm(3)), nn.Identity)
+
+
+def test_pixel_gradient_penalty_closed_form_and_size_independence():
+    "SinGAN's penalty: per-pixel channel norm of the gradient of the summed scores; (||w|| - 1)^2 for a 1x1 linear critic at any size."
+    from singan_gif_lib.losses import pixel_gradient_penalty
+    conv = nn.Conv2d(3, 1, 1, bias=False)
+    with torch.no_grad(): conv.weight.copy_(torch.tensor([0.3, 0.4, 0.0]).view(1, 3, 1, 1))   # ||w|| = 0.5
+    vals = [pixel_gradient_penalty(conv, torch.randn(2, 3, s, s), torch.randn(2, 3, s, s)).item() for s in (3, 17, 40)]
+    assert vals == pytest.approx([0.25] * 3, rel=1e-5)
+    per_sample = [wgan_gp_penalty(conv, torch.randn(2, 3, s, s), torch.randn(2, 3, s, s)).item() for s in (3, 40)]
+    assert per_sample[0] != pytest.approx(per_sample[1], rel=0.1)           # the per-sample form depends on the size
+    conv3 = nn.Conv3d(3, 1, (1, 1, 1), bias=False)
+    with torch.no_grad(): conv3.weight.fill_(1.0)                            # ||w|| = sqrt(3)
+    p = pixel_gradient_penalty(conv3, torch.zeros(1, 3, 2, 4, 4), torch.ones(1, 3, 2, 4, 4))
+    assert p.item() == pytest.approx((3 ** 0.5 - 1) ** 2, rel=1e-5)
+    p.backward(); assert conv3.weight.grad is not None and conv3.weight.grad.abs().sum() > 0   # it trains the critic
+    with pytest.raises(LossInputError, match='scores for a batch'): pixel_gradient_penalty(lambda x: x.sum()[None], torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4))

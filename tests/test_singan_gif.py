@@ -285,3 +285,88 @@ def test_modes_slomo_baseline_chunks_amp(tmp_path):
     assert long.z_star.shape[2] == 9 and long.reconstruct().shape == (1, 3, 9, 30, 40)
     amp = train_singan_gif(clip(T=4), tiny_cfg(amp=True, grad_checkpoint=True, **one), tmp_path / 'a', device='cpu', progress=False)
     assert torch.isfinite(amp.sample(seed=0)).all()
+
+
+# --- the seven training defects of the first CPU runs (each test fails on the code before its fix) -----------------------
+def _pyramid(cfg, frames=None):
+    "An untrained SinGANGIF holding the real pyramid of `frames` (default: the test clip)."
+    x = sg.to_tensor(clip() if frames is None else frames)
+    sizes, f = pyramid_sizes(*x.shape[3:], cfg.max_size, cfg.min_size, cfg.scale_factor)
+    m = SinGANGIF(check_config(cfg), sizes, x.shape[2], f)
+    for i, (h, w) in enumerate(sizes): getattr(m, f'real_{i}').copy_(sg.resize_video(x, (x.shape[2], h, w)))
+    return m
+
+
+def test_every_scale_starts_from_its_upsampled_input():
+    "1. A new scale, copied from the previous one or fresh, adds a zero residual at step 0 (no clip added twice)."
+    m = _pyramid(tiny_cfg(iters=3))
+    for n in range(m.n_scales):
+        run = sg.ScaleRun(m, n)
+        prev = torch.rand(2, 3, 4, *m.sizes[n]) * 2 - 1
+        z = run.amp * m.noise(n, 2, 4)
+        assert (run.G(z, prev) - prev).abs().max() < 0.05, f"scale {n}"
+        for i in range(3): run.step(i)
+        run.finish()
+    assert m.cfg.copy_weights                                                 # scales 1 and 3 were copies
+
+
+def test_singan_pixel_penalty_is_the_default():
+    "2. The critics are penalised with SinGAN's per-pixel gradient penalty."
+    from singan_gif_lib.losses import pixel_gradient_penalty, wgan_gp_penalty
+    m = _pyramid(tiny_cfg())
+    assert SinGANGIFConfig().gp_form == 'pixel' and sg.ScaleRun(m, 0).penalty is pixel_gradient_penalty
+    m2 = _pyramid(tiny_cfg(gp_form='sample'))
+    assert sg.ScaleRun(m2, 0).penalty is wgan_gp_penalty
+    with pytest.raises(ConfigError, match='gp_form'): check_config(tiny_cfg(gp_form='norm'))
+
+
+def test_eval_mode_matches_training_statistics_on_a_clip_longer_than_the_chunk():
+    "3. After a scale, eval-mode (running statistics) and train-mode-by-chunks reconstructions agree within 10 %."
+    cfg = tiny_cfg(iters=40, nfc=8, max_nfc=8, n_3d_scales=1, chunk_frames=3, chunk_frames_fine=3, min_size=16, scale_factor=0.6)
+    m = _pyramid(cfg, clip(T=9))
+    for n in range(m.n_scales):
+        run = sg.ScaleRun(m, n)
+        for i in range(cfg.iters): run.step(i)
+        run.finish()
+        real, t = m.reals[n], run.chunk
+        z = m.z_star * run.amp if n == 0 else None
+        with torch.no_grad():
+            ev = reconstruction_loss(m.reconstruct(n + 1), real).item()
+            trn = reconstruction_loss(train_mode_reconstruction(run, z), real).item()
+        assert abs(ev - trn) <= 0.1 * trn, f'scale {n}: eval {ev:.4f} vs train-mode by chunks {trn:.4f}'
+
+
+def train_mode_reconstruction(run, z):
+    "The reconstruction chunk by chunk with G_n in train mode (batch statistics of each joint batch, as in training)."
+    m, n, G, t, T = run.model, run.n, run.G, run.chunk, run.model.n_frames
+    bns = sg._bn_layers(G)
+    for b in bns: b.momentum = 0.0                                        # leave the running statistics alone
+    G.train()
+    try:
+        fake_up = run.fake_input(T)
+        return torch.cat([run.joint_forward(run.amp * m.noise(n, 1, t), fake_up[:, :, a:a + t], None if z is None else z[:, :, a:a + t],
+                                            run.rec_up[:, :, a:a + t])[1] for a in range(0, T, t)], 2)
+    finally:
+        for b in bns: b.momentum = 0.1
+        G.eval()
+
+
+def test_samples_differ_from_the_reconstruction(trained):
+    "4. z* comes from its own stream: no seed's sample is the reconstruction."
+    m, _ = trained
+    rec = m.reconstruct()
+    samples = m.sample(6, seed=0)
+    pair = (samples[0] - samples[1]).abs().mean().item()
+    for s in range(6):
+        assert (m.sample(seed=s) - rec).abs().mean().item() > 0.3 * pair, f'seed {s}'
+    assert not torch.equal(m.z_star[:, :, :, :, :], torch.randn(m.z_star.shape, generator=torch.Generator().manual_seed(m.cfg.seed)))
+
+
+def test_a_diverging_scale_is_reported():
+    "7. A scale whose reconstruction ends worse than its upsampled input warns instead of carrying on silently."
+    m = _pyramid(tiny_cfg())
+    sg.ScaleRun(m, 0).finish()
+    run = sg.ScaleRun(m, 1)
+    with torch.no_grad(): run.G.tail[0].temporal.bias.fill_(3.0)               # a residual that saturates every pixel
+    with pytest.warns(UserWarning, match=r'scale 2/4 .* diverged'): out = run.finish()
+    assert out['rec_end'] > out['rec_start']
