@@ -29,7 +29,7 @@ __all__ = ['TAIL_STD', 'MODES', 'CHECKPOINT', 'pyramid_sizes', 'channels_at', 'i
            'ImageCritic', 'VideoCritic', 'reconstruction_loss', 'frame_rmse', 'color_stats', 'color_stats_loss',
            'timer_noise', 'time_correlated_noise', 'SinGANGIFConfig', 'check_config', 'SinGANGIF',
            'super_resolution_config', 'super_resolve', 'ScaleRun', 'recalibrate_batchnorm', 'train_scale',
-           'save_singan_gif', 'load_singan_gif', 'load_clip', 'train_singan_gif']
+           'save_singan_gif', 'load_singan_gif', 'real_pyramid', 'untrained_model', 'load_clip', 'train_singan_gif']
 
 # %% ../nbs/10_singan_gif.ipynb #a26a313e
 def _ceil(x: float) -> int:
@@ -205,11 +205,12 @@ class ImageCritic(nn.Module):
     def forward(self, x: Tensor) -> Tensor: return self.tail(self.body(self.head(x)))
 
 class VideoCritic(nn.Module):
-    "D_vid: a regular 3D patch critic on snippets (B, 3, T, H, W) -> volume scores (B, 1, T, H-10, W-10)."
-    def __init__(self, nfc: int = 32, n_body: int = 3, k: int = 3):
+    "D_vid: a regular 3D patch critic on snippets (B, 3, T, H, W) -> volume scores (B, 1, T, H-10, W-10); kind='sep3d': separable blocks."
+    def __init__(self, nfc: int = 32, n_body: int = 3, k: int = 3, kind: str = '3d'):
         super().__init__()
-        self.head = ConvBlock(3, nfc, '3d', k, pad_space=False)
-        self.body = nn.Sequential(*[ConvBlock(nfc, nfc, '3d', k, pad_space=False) for _ in range(n_body)])
+        if kind not in ('sep3d', '3d'): raise ConfigError(f"unknown 3D conv kind {kind!r}; use 'sep3d' or '3d'")
+        self.head = ConvBlock(3, nfc, kind, k, pad_space=False)
+        self.body = nn.Sequential(*[ConvBlock(nfc, nfc, kind, k, pad_space=False) for _ in range(n_body)])
         self.tail = nn.Conv3d(nfc, 1, k, padding=(k // 2, 0, 0))
         self.apply(init_weights)
 
@@ -281,6 +282,7 @@ class SinGANGIFConfig(PresetConfig):
     max_frames: int = 0             # use at most this many frames of the input (0: all)
     n_3d_scales: int = 4            # the coarsest 4 scales are 3D (Sec. 3.5), the others 2D hybrid
     conv3d: str = 'sep3d'           # convolutions of the 3D generators: 'sep3d' (Sec. 3.3.1) or '3d' (regular, the ablation)
+    video_critic: str = '3d'        # convolutions of D_vid: '3d' (regular, Sec. 3.2) or 'sep3d' (separable, cheaper)
     nfc: int = 32                   # channels at the coarsest scale (SinGAN), doubled every 4 scales...
     max_nfc: int = 128              # ...up to this
     n_body: int = 3                 # body blocks between head and tail (SinGAN: 5 conv layers in all)
@@ -327,7 +329,8 @@ def check_config(cfg: SinGANGIFConfig) -> SinGANGIFConfig:
     if cfg.mode not in MODES: raise ConfigError(f"unknown mode {cfg.mode!r}; use one of {MODES}")
     for name in ('max_size', 'min_size', 'iters', 'critic_steps', 'gen_steps', 'chunk_frames', 'chunk_frames_fine', 'slomo_factor', 'nfc', 'kernel', 'log_every'):
         if getattr(cfg, name) < 1: raise ConfigError(f"{name} must be >= 1, got {getattr(cfg, name)}")
-    if cfg.conv3d not in ('sep3d', '3d'): raise ConfigError(f"unknown conv3d {cfg.conv3d!r}; use 'sep3d' or '3d'")
+    for name in ('conv3d', 'video_critic'):
+        if getattr(cfg, name) not in ('sep3d', '3d'): raise ConfigError(f"unknown {name} {getattr(cfg, name)!r}; use 'sep3d' or '3d'")
     if not 0 <= cfg.noise_time_corr < 1: raise ConfigError(f"noise_time_corr must be in [0, 1), got {cfg.noise_time_corr}")
     if cfg.gp_form not in ('pixel', 'sample'): raise ConfigError(f"unknown gp_form {cfg.gp_form!r}; use 'pixel' or 'sample'")
     if cfg.bn_recalibrate < 1: raise ConfigError(f"bn_recalibrate must be >= 1, got {cfg.bn_recalibrate}")
@@ -504,7 +507,7 @@ def _chunk_length(model: SinGANGIF, n: int) -> int:
 
 def _make_critics(model: SinGANGIF, n: int) -> tuple[ImageCritic, VideoCritic | None]:
     c = model.cfg; ch = channels_at(n, c.nfc, c.max_nfc)
-    d_vid = VideoCritic(ch, c.n_body, c.kernel) if c.mode == 'singan_gif' else None
+    d_vid = VideoCritic(ch, c.n_body, c.kernel, c.video_critic) if c.mode == 'singan_gif' else None
     return ImageCritic(ch, c.n_body, c.kernel), d_vid
 
 # %% ../nbs/10_singan_gif.ipynb #298b328f
@@ -731,6 +734,27 @@ def load_singan_gif(out_dir, # the training folder (or the .safetensors file)
     return model.eval()
 
 # %% ../nbs/10_singan_gif.ipynb #5f94b54a
+def real_pyramid(video, cfg: SinGANGIFConfig) -> tuple[list[Tensor], list[tuple[int, int]], float, float]:
+    "The real pyramid x_1..x_N of a clip (coarse to fine, each (1, 3, T, h, w)), its sizes, the fitted factor and the fps."
+    x, fps, name = load_clip(video, cfg)
+    T, H, W = x.shape[2:]
+    try: sizes, f = pyramid_sizes(H, W, cfg.max_size, cfg.min_size, cfg.scale_factor, cfg.fixed_factor)
+    except SinganGifError as e: raise type(e)(f"{name}: {e}") from None
+    x = resize_video(x, (T, *sizes[-1]))                                           # finest scale, then each level from it
+    return [resize_video(x, (T, h, w)) for h, w in sizes], sizes, f, fps
+
+def _new_model(cfg: SinGANGIFConfig, reals: list[Tensor], f: float, fps: float) -> SinGANGIF:
+    model = SinGANGIF(cfg, [tuple(r.shape[3:]) for r in reals], reals[0].shape[2], f, fps)
+    for i, r in enumerate(reals): getattr(model, f'real_{i}').copy_(r)
+    return model
+
+def untrained_model(video, # as for `train_singan_gif`
+                    cfg: SinGANGIFConfig | None = None, device: str | None = None) -> SinGANGIF:
+    "The model training starts from: the clip's real pyramid, z* not drawn yet, no generators."
+    cfg = check_config(cfg or SinGANGIFConfig())
+    reals, _, f, fps = real_pyramid(video, cfg)
+    return _new_model(cfg, reals, f, fps).to(get_device(device))
+
 def load_clip(video, cfg: SinGANGIFConfig) -> tuple[Tensor, float, str]:
     "The training clip as (1, 3, T, H, W) in [-1, 1], its fps and a name for messages; from a path, uint8 frames or a tensor."
     if isinstance(video, (str, Path)):
@@ -755,12 +779,8 @@ def train_singan_gif(video, # path of a GIF/video, uint8 frames (T, H, W, 3) (a 
     "Train SinGAN-GIF on one clip, coarse to fine, checkpointing after every scale; returns the model in eval mode."
     cfg = check_config(cfg or SinGANGIFConfig())
     dev = get_device(device)
-    x, fps, name = load_clip(video, cfg)
-    T, H, W = x.shape[2:]
-    try: sizes, f = pyramid_sizes(H, W, cfg.max_size, cfg.min_size, cfg.scale_factor, cfg.fixed_factor)
-    except SinganGifError as e: raise type(e)(f"{name}: {e}") from None
-    x = resize_video(x, (T, *sizes[-1]))                                           # finest scale, then each level from it
-    reals = [resize_video(x, (T, h, w)) for h, w in sizes]
+    reals, sizes, f, fps = real_pyramid(video, cfg)
+    T = reals[0].shape[2]
     path, critics, histories = _checkpoint_path(out_dir), None, []
     model = None
     if resume and path.exists():
@@ -770,10 +790,7 @@ def train_singan_gif(video, # path of a GIF/video, uint8 frames (T, H, W, 3) (a 
             raise CheckpointError(f"{path}: trained with another config (checkpoint vs now: {diff}); resume with the same config")
         if model.sizes != sizes or model.n_frames != T or not torch.allclose(model.reals[-1].cpu(), reals[-1], atol=1e-5):
             raise CheckpointError(f"{path}: trained on another clip ({model.n_frames}x{model.sizes[-1]} vs {T}x{sizes[-1]} or other pixels)")
-    if model is None:
-        model = SinGANGIF(cfg, sizes, T, f, fps)
-        for i, r in enumerate(reals): getattr(model, f'real_{i}').copy_(r)
-        model.to(dev)
+    if model is None: model = _new_model(cfg, reals, f, fps).to(dev)
     for n in range(len(model.generators), model.n_scales):
         hist, critics = train_scale(model, n, critics, progress)
         histories.append(hist.to_dict())
