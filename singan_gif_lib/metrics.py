@@ -17,8 +17,8 @@ from .core import SinganGifError
 __all__ = ['ASSETS', 'MetricError', 'as_video_batch', 'video_frames', 'frechet_distance', 'fit_gaussian',
            'frechet_distance_from_features', 'FeatureFn', 'sgfid', 'sifid', 'fvd', 'diversity', 'acd', 'psnr', 'ssim',
            'video_patches', 'sliced_wasserstein_patches', 'patch_swd', 'motion_energy', 'colour_drift', 'blur_video',
-           'FrameFeatureNet', 'VideoFeatureNet', 'train_feature_nets', 'default_feature_datasets', 'load_feature_net',
-           'load_frame_features', 'load_video_features']
+           'single_video_checks', 'checks_table', 'FrameFeatureNet', 'VideoFeatureNet', 'train_feature_nets',
+           'default_feature_datasets', 'load_feature_net', 'load_frame_features', 'load_video_features']
 
 # %% ../nbs/21_metrics.ipynb #2e3b09c9
 class MetricError(SinganGifError, ValueError):
@@ -276,6 +276,43 @@ def blur_video(x: Tensor, sigma: float) -> Tensor:
     f = F.pad(v.transpose(1, 2).reshape(B * T, C, H, W), (r, r, r, r), mode='reflect')
     f = F.conv2d(F.conv2d(f, k.view(1, 1, 1, -1).expand(C, 1, 1, -1), groups=C), k.view(1, 1, -1, 1).expand(C, 1, -1, 1), groups=C)
     return f.reshape(B, T, C, H, W).transpose(1, 2)
+
+# %% ../nbs/21_metrics.ipynb #24541a66
+def single_video_checks(real: Tensor, # the training clip (1, 3, T, H, W) or (3, T, H, W), in [-1, 1], at the samples' size
+                        samples: Tensor, # (N, 3, T, H, W) in [-1, 1], N >= 2
+                        reconstruction: Tensor | None = None, # (1, 3, T, H, W) or (3, T, H, W)
+                        swd_target: float | None = None, # patch SWD a sample must stay under (default: 0.75 x the clip blurred by 1.5 px)
+                       ) -> dict[str, tuple[float, str, bool]]:
+    "The checks of a single-video generator: {name: (value, target as text, passed)}; pixels in [0, 1]."
+    x, s = as_video_batch(real, 'real'), as_video_batch(samples, 'samples')
+    if len(s) < 2: raise MetricError(f"single_video_checks needs at least 2 samples, got {len(s)}")
+    unit = lambda v: (v.clamp(-1, 1) + 1) / 2
+    swd = [patch_swd(x, v[None], seed=i) for i, v in enumerate(s)]
+    b1, b15 = patch_swd(x, blur_video(x, 1.0)), patch_swd(x, blur_video(x, 1.5))
+    target = 0.75 * b15 if swd_target is None else swd_target
+    motion = [motion_energy(v[None]) / motion_energy(x) for v in s]
+    spread = colour_drift(x); tol = max(0.06, 1.5 * spread)
+    drift = max(colour_drift(v[None], x) for v in s)
+    pair = min((unit(a) - unit(b)).abs().mean().item() for i, a in enumerate(s) for b in s[i + 1:])
+    out = {'patch SWD, worst sample': (max(swd), f'<= {target:.4f}', max(swd) <= target),
+           'patch SWD, mean over samples': (float(np.mean(swd)), f'<= {target:.4f}', float(np.mean(swd)) <= target),
+           'patch SWD, clip blurred by 1 px': (b1, 'reference', True),
+           'patch SWD, clip blurred by 1.5 px': (b15, 'reference', True),
+           'motion energy / clip, lowest': (min(motion), '>= 0.7', min(motion) >= 0.7),
+           'motion energy / clip, highest': (max(motion), '<= 1.4', max(motion) <= 1.4),
+           'colour drift, worst frame': (drift, f'<= {tol:.3f}', drift <= tol),
+           'closest pair of samples, L1': (pair, '> 0.01', pair > 0.01)}
+    if reconstruction is not None:
+        r = as_video_batch(reconstruction, 'reconstruction')
+        rec = (unit(r) - unit(x)).abs().mean().item()
+        near = min((unit(v[None]) - unit(r)).abs().mean().item() for v in s)
+        out['reconstruction L1'] = (rec, '<= 0.04', rec <= 0.04)
+        out['closest sample to the reconstruction, L1'] = (near, '> 0.01', near > 0.01)
+    return out
+
+def checks_table(checks: dict[str, tuple[float, str, bool]]) -> str:
+    "The checks as aligned text lines: name, value, target, pass/FAIL."
+    return '\n'.join(f"{k:<42} {v:8.4f}  {t:<12} {'' if t == 'reference' else ('pass' if ok else 'FAIL')}" for k, (v, t, ok) in checks.items())
 
 # %% ../nbs/21_metrics.ipynb #dd9960ab
 def _block2d(cin: int, cout: int, stride: int = 1) -> nn.Sequential:

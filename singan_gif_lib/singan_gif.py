@@ -80,11 +80,12 @@ def init_weights(m: nn.Module) -> None:
 # %% ../nbs/10_singan_gif.ipynb #ae279e15
 class SepConv3d(nn.Module):
     "Channel-wise separable 3D convolution (Sec. 3.3.1): a 1 x k x k spatial conv, then a k x 1 x 1 temporal conv."
-    def __init__(self, cin: int, cout: int, k: int = 3, pad_space: bool = True, pad_time: bool = True):
+    def __init__(self, cin: int, cout: int, k: int = 3, pad_space: bool = True, pad_time: bool = True,
+                 time_padding: str = 'zeros'): # 'zeros' or 'replicate': what the temporal conv sees beyond the first and last frame
         super().__init__()
         p = k // 2
         self.spatial = nn.Conv3d(cin, cout, (1, k, k), padding=(0, p if pad_space else 0, p if pad_space else 0))
-        self.temporal = nn.Conv3d(cout, cout, (k, 1, 1), padding=(p if pad_time else 0, 0, 0))
+        self.temporal = nn.Conv3d(cout, cout, (k, 1, 1), padding=(p if pad_time else 0, 0, 0), padding_mode=time_padding)
 
     def forward(self, x: Tensor) -> Tensor: # (B, Ci, T, H, W) -> (B, Co, T, H, W)
         return self.temporal(self.spatial(x))
@@ -92,11 +93,12 @@ class SepConv3d(nn.Module):
 # %% ../nbs/10_singan_gif.ipynb #3b3ade74
 class ConvBlock(nn.Sequential):
     "SinGAN's block: conv (kind '2d', '3d' or 'sep3d') -> BatchNorm -> LeakyReLU(0.2)."
-    def __init__(self, cin: int, cout: int, kind: str = '2d', k: int = 3, pad_space: bool = True, pad_time: bool = True):
+    def __init__(self, cin: int, cout: int, kind: str = '2d', k: int = 3, pad_space: bool = True, pad_time: bool = True,
+                 time_padding: str = 'zeros'): # 'sep3d' only: padding of the temporal conv
         p, ps, pt = k // 2, (k // 2 if pad_space else 0), (k // 2 if pad_time else 0)
         if kind == '2d': conv, bn = nn.Conv2d(cin, cout, k, padding=ps), nn.BatchNorm2d(cout)
         elif kind == '3d': conv, bn = nn.Conv3d(cin, cout, k, padding=(pt, ps, ps)), nn.BatchNorm3d(cout)
-        elif kind == 'sep3d': conv, bn = SepConv3d(cin, cout, k, pad_space, pad_time), nn.BatchNorm3d(cout)
+        elif kind == 'sep3d': conv, bn = SepConv3d(cin, cout, k, pad_space, pad_time, time_padding), nn.BatchNorm3d(cout)
         else: raise ConfigError(f"unknown conv kind {kind!r}; use '2d', '3d' or 'sep3d'")
         super().__init__(conv, bn, nn.LeakyReLU(0.2))
 
@@ -125,13 +127,15 @@ def run_body(body: nn.Sequential, x: Tensor, use_checkpoint: bool = False) -> Te
 # %% ../nbs/10_singan_gif.ipynb #1bdbddae
 class Generator3D(nn.Module):
     "Eq. 2 with separable 3D conv blocks (Fig. 2): x_n = prev + tanh(G(sigma z + prev)); kind='3d': regular k x k x k convs (the Sec. 3.3.1 ablation)."
-    def __init__(self, nfc: int = 32, n_body: int = 3, k: int = 3, grad_checkpoint: bool = False, kind: str = 'sep3d'):
+    def __init__(self, nfc: int = 32, n_body: int = 3, k: int = 3, grad_checkpoint: bool = False, kind: str = 'sep3d',
+                 time_padding: str = 'zeros'): # 'replicate': the temporal convs repeat the first and last frame (sep3d only)
         super().__init__()
         if kind not in ('sep3d', '3d'): raise ConfigError(f"unknown 3D conv kind {kind!r}; use 'sep3d' or '3d'")
         self.grad_checkpoint = grad_checkpoint
-        self.head = ConvBlock(3, nfc, kind, k)
-        self.body = nn.Sequential(*[ConvBlock(nfc, nfc, kind, k) for _ in range(n_body)])
-        self.tail = nn.Sequential(SepConv3d(nfc, 3, k) if kind == 'sep3d' else nn.Conv3d(nfc, 3, k, padding=k // 2), nn.Tanh())
+        tp = dict(time_padding=time_padding) if kind == 'sep3d' else {}
+        self.head = ConvBlock(3, nfc, kind, k, **tp)
+        self.body = nn.Sequential(*[ConvBlock(nfc, nfc, kind, k, **tp) for _ in range(n_body)])
+        self.tail = nn.Sequential(SepConv3d(nfc, 3, k, **tp) if kind == 'sep3d' else nn.Conv3d(nfc, 3, k, padding=k // 2), nn.Tanh())
         self.apply(init_weights)
         self.shrink_tail()
 
@@ -283,6 +287,7 @@ class SinGANGIFConfig(PresetConfig):
     n_3d_scales: int = 4            # the coarsest 4 scales are 3D (Sec. 3.5), the others 2D hybrid
     conv3d: str = 'sep3d'           # convolutions of the 3D generators: 'sep3d' (Sec. 3.3.1) or '3d' (regular, the ablation)
     video_critic: str = '3d'        # convolutions of D_vid: '3d' (regular, Sec. 3.2) or 'sep3d' (separable, cheaper)
+    time_padding: str = 'zeros'     # separable 3D generators: 'zeros' (SinGAN's padding) or 'replicate' the first and last frame
     nfc: int = 32                   # channels at the coarsest scale (SinGAN), doubled every 4 scales...
     max_nfc: int = 128              # ...up to this
     n_body: int = 3                 # body blocks between head and tail (SinGAN: 5 conv layers in all)
@@ -331,6 +336,7 @@ def check_config(cfg: SinGANGIFConfig) -> SinGANGIFConfig:
         if getattr(cfg, name) < 1: raise ConfigError(f"{name} must be >= 1, got {getattr(cfg, name)}")
     for name in ('conv3d', 'video_critic'):
         if getattr(cfg, name) not in ('sep3d', '3d'): raise ConfigError(f"unknown {name} {getattr(cfg, name)!r}; use 'sep3d' or '3d'")
+    if cfg.time_padding not in ('zeros', 'replicate'): raise ConfigError(f"unknown time_padding {cfg.time_padding!r}; use 'zeros' or 'replicate'")
     if not 0 <= cfg.noise_time_corr < 1: raise ConfigError(f"noise_time_corr must be in [0, 1), got {cfg.noise_time_corr}")
     if cfg.gp_form not in ('pixel', 'sample'): raise ConfigError(f"unknown gp_form {cfg.gp_form!r}; use 'pixel' or 'sample'")
     if cfg.bn_recalibrate < 1: raise ConfigError(f"bn_recalibrate must be >= 1, got {cfg.bn_recalibrate}")
@@ -368,7 +374,7 @@ class SinGANGIF(nn.Module):
     def make_generator(self, n: int) -> nn.Module:
         "A fresh generator for scale n."
         c = self.cfg; ch = channels_at(n, c.nfc, c.max_nfc)
-        if self.is_3d(n): return Generator3D(ch, c.n_body, c.kernel, c.grad_checkpoint, c.conv3d)
+        if self.is_3d(n): return Generator3D(ch, c.n_body, c.kernel, c.grad_checkpoint, c.conv3d, c.time_padding)
         return Generator2D(ch, c.n_body, c.kernel, neighbours=c.mode == 'singan_gif', grad_checkpoint=c.grad_checkpoint)
 
     def noise(self, n: int, batch: int, frames: int, size: tuple[int, int] | None = None, generator=None) -> Tensor:

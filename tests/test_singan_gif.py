@@ -370,3 +370,28 @@ def test_a_diverging_scale_is_reported():
     with torch.no_grad(): run.G.tail[0].temporal.bias.fill_(3.0)               # a residual that saturates every pixel
     with pytest.warns(UserWarning, match=r'scale 2/4 .* diverged'): out = run.finish()
     assert out['rec_end'] > out['rec_start']
+
+
+def test_replicate_time_padding_keeps_a_still_clip_still():
+    "5. With zero padding in time the end frames of a still clip come out different (an edge effect); replicate removes it."
+    torch.manual_seed(0)
+    g_rep = Generator3D(8, time_padding='replicate').eval()
+    g_zero = Generator3D(8).eval(); g_zero.load_state_dict(g_rep.state_dict())
+    for g in (g_rep, g_zero):
+        for p in g.parameters(): p.data.normal_(0, 0.3)                      # a residual large enough to see
+        g.load_state_dict(g_rep.state_dict())
+    still = (torch.rand(1, 3, 1, 12, 14) * 2 - 1).expand(1, 3, 7, 12, 14)
+    out_rep, out_zero = g_rep(0.0, still), g_zero(0.0, still)
+    assert (out_rep - out_rep[:, :, 3:4]).abs().max() < 1e-5
+    assert (out_zero[:, :, 0] - out_zero[:, :, 3]).abs().max() > 1e-2
+    with pytest.raises(ConfigError, match='time_padding'): check_config(tiny_cfg(time_padding='reflect'))
+
+
+def test_time_correlated_noise_statistics():
+    "Option noise_time_corr: every frame N(0, 1), consecutive frames correlated by rho; 0 is the paper's i.i.d. noise."
+    z = sg.time_correlated_noise((3000, 1, 5, 1, 1), 0.9, generator=torch.Generator().manual_seed(0))[:, 0, :, 0, 0]
+    assert torch.allclose(z.std(0), torch.ones(5), atol=0.06)
+    assert abs(torch.corrcoef(z.T)[1, 2].item() - 0.9) < 0.02
+    m = _pyramid(tiny_cfg(noise_time_corr=0.9))
+    n = m.noise(0, 2, 6); assert n.shape == (2, 3, 6, *m.sizes[0])
+    assert m.noise(3, 2, 6).shape[2] == 1                                     # 2D hybrid scales: one map for all frames
