@@ -321,8 +321,9 @@ class SinGANGIFConfig(PresetConfig):
     PRESETS: ClassVar[dict[str, dict]] = {
         'ci': dict(max_size=40, iters=100, critic_steps=1, gen_steps=1, nfc=16, max_nfc=16, n_3d_scales=1,
                    chunk_frames=8, chunk_frames_fine=8, log_every=5),
-        'small': dict(max_size=64, iters=400, critic_steps=1, gen_steps=1, nfc=32, max_nfc=32, n_3d_scales=3,
-                      chunk_frames=8, chunk_frames_fine=8, log_every=10),
+        'small': dict(max_size=64, iters=300, critic_steps=1, gen_steps=3, nfc=32, max_nfc=32, n_3d_scales=3,
+                      chunk_frames=8, chunk_frames_fine=8, log_every=10, video_critic='sep3d', copy_critics=False,
+                      noise_time_corr=0.9),
         'paper': {},
     }
 
