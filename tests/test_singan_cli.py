@@ -37,7 +37,7 @@ def test_train_config_from_flags():
     args = cli.build_parser().parse_args(['train', 'x.gif', '--out', 'o', '--preset', 'ci', '--iters', '7', '--mode', 'singan_all_frames'])
     cfg = cli.train_config(args)
     assert (cfg.iters, cfg.mode, cfg.max_size, cfg.nfc) == (7, 'singan_all_frames', 40, 16)  # flags over the ci preset
-    assert cli.train_config(cli.build_parser().parse_args(['train', 'x.gif', '--out', 'o'])).iters == 400  # default: small
+    assert cli.train_config(cli.build_parser().parse_args(['train', 'x.gif', '--out', 'o'])) == sg.SinGANGIFConfig.from_preset('small')  # default: small
 
 
 def test_train_writes_checkpoint_and_gifs(trained, capsys):
