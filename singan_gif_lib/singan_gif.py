@@ -311,7 +311,7 @@ class SinGANGIFConfig(PresetConfig):
     noise_time_corr: float = 0.0    # 3D-scale noise: correlation of consecutive frames' maps (0: independent, the paper)
     amp: bool = False               # mixed precision (Sec. 6)
     grad_checkpoint: bool = False   # gradient checkpointing of the generator bodies (Sec. 6)
-    copy_weights: bool = True       # start G_n from G_{n-1} when kind and channels match (SinGAN); its tail restarts at zero
+    copy_weights: bool = True       # start G_n from G_{n-1} when kind and channels match (SinGAN); its last conv is re-drawn small
     copy_critics: bool = True       # start the critics from scale n-1's when channels match (SinGAN)
     gp_form: str = 'pixel'          # 'pixel': SinGAN's per-pixel penalty; 'sample': per-sample norm of the mean score
     bn_recalibrate: int = 4         # after each scale, BatchNorm statistics from this many random samples (each with the reconstruction)
@@ -566,8 +566,7 @@ class ScaleRun:
         "G_n on a random sample's input and the reconstruction input as one batch, so BatchNorm normalises both with the same statistics."
         if fake_up.shape[2] != rec_in.shape[2]:                                    # slow motion: other lengths, two calls
             return self.G(z_fake, fake_up), self.G(0.0 if z_rec is None else z_rec, rec_in)
-        z_r = torch.zeros_like(z_fake) if z_rec is None else z_rec
-        z = torch.cat(torch.broadcast_tensors(z_fake, z_r)) if z_fake.shape != z_r.shape else torch.cat([z_fake, z_r])
+        z = torch.cat(torch.broadcast_tensors(z_fake, torch.zeros_like(z_fake) if z_rec is None else z_rec))
         out = self.G(z, torch.cat([fake_up, rec_in]))
         return out[:fake_up.shape[0]], out[fake_up.shape[0]:]
 
