@@ -15,8 +15,8 @@ from .core import SinganGifError, get_device
 
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'Subcommand', 'subcommand', 'positive_int', 'positive_float', 'build_parser', 'main', 'info', 'convert',
-           'make_data', 'train_config', 'train', 'sample', 'animate', 'upscale', 'mocogan_train', 'mocogan_sample',
-           'cinn_train', 'cinn_animate']
+           'make_data', 'train_config', 'train', 'sample', 'check', 'animate', 'upscale', 'mocogan_train',
+           'mocogan_sample', 'cinn_train', 'cinn_animate']
 
 # %% ../nbs/05_cli.ipynb #5adbaab1
 @dataclass
@@ -201,6 +201,31 @@ def sample(args: argparse.Namespace) -> int:
     for i, v in enumerate(x): write_video(args.out / f'sample_{i:03d}.gif', v, fps=model.fps)
     print(f'{args.n} samples ({x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} WxH) in {args.out}/sample_000.gif ...')
     return 0
+
+# %% ../nbs/05_cli.ipynb #051332a9
+def _check_args(p: argparse.ArgumentParser) -> None:
+    _model_dir_args(p)
+    p.add_argument('--n', type=positive_int, default=4, help='number of random samples to judge (default: 4; at least 2)')
+    p.add_argument('--seed', type=int, default=0, metavar='N', help='random seed of the samples (default: 0)')
+    p.add_argument('--json', action='store_true', help='print the checks as JSON')
+
+@subcommand('check', 'Judge a trained SinGAN-GIF against its training clip (patch SWD, motion, colour drift, reconstruction, diversity).', _check_args)
+def check(args: argparse.Namespace) -> int:
+    "Print the single-video checks of `args.n` random samples; return 1 when any check fails, else 0."
+    from singan_gif_lib.singan_gif import load_singan_gif
+    from singan_gif_lib.metrics import single_video_checks, checks_table
+    if args.n < 2: raise SinganGifError(f'--n {args.n}: the checks compare samples with each other, use at least 2')
+    model = load_singan_gif(args.run_dir, device=get_device(args.device))
+    samples = model.sample(args.n, seed=args.seed).cpu()
+    checks = single_video_checks(model.reals[-1].cpu(), samples, model.reconstruct().cpu())
+    failed = [k for k, (_, target, ok) in checks.items() if not ok]
+    if args.json: print(json.dumps({k: dict(value=v, target=t, passed=ok) for k, (v, t, ok) in checks.items()}, indent=1))
+    else:
+        (h, w), T = model.sizes[-1], model.n_frames
+        print(f'{args.run_dir}: {args.n} samples of {T} frames, {w}x{h} WxH, against the training clip')
+        print(checks_table(checks))
+        print('all checks pass' if not failed else f'{len(failed)} check(s) fail: ' + '; '.join(failed))
+    return 1 if failed else 0
 
 # %% ../nbs/05_cli.ipynb #3b15521b
 def _read_image(path: Path):

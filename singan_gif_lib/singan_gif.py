@@ -24,10 +24,10 @@ from .losses import wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, pixe
 from .video import read_video, resize_video, to_tensor
 
 # %% auto #0
-__all__ = ['TAIL_STD', 'MODES', 'CHECKPOINT', 'pyramid_sizes', 'channels_at', 'init_weights', 'SepConv3d', 'ConvBlock',
-           'checkpointed', 'run_body', 'Generator3D', 'neighbour_stack', 'fold_time', 'unfold_time', 'Generator2D',
-           'ImageCritic', 'VideoCritic', 'reconstruction_loss', 'frame_rmse', 'color_stats', 'color_stats_loss',
-           'timer_noise', 'time_correlated_noise', 'SinGANGIFConfig', 'check_config', 'SinGANGIF',
+__all__ = ['TAIL_STD', 'MODES', 'CHECKPOINT', 'pyramid_sizes', 'channels_at', 'init_weights', 'FoldedConv3d', 'SepConv3d',
+           'ConvBlock', 'checkpointed', 'run_body', 'Generator3D', 'neighbour_stack', 'fold_time', 'unfold_time',
+           'Generator2D', 'ImageCritic', 'VideoCritic', 'reconstruction_loss', 'frame_rmse', 'color_stats',
+           'color_stats_loss', 'timer_noise', 'time_correlated_noise', 'SinGANGIFConfig', 'check_config', 'SinGANGIF',
            'super_resolution_config', 'super_resolve', 'ScaleRun', 'recalibrate_batchnorm', 'train_scale',
            'save_singan_gif', 'load_singan_gif', 'real_pyramid', 'untrained_model', 'load_clip', 'train_singan_gif']
 
@@ -77,6 +77,28 @@ def init_weights(m: nn.Module) -> None:
     elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm3d)):
         nn.init.normal_(m.weight, 1.0, 0.02); nn.init.zeros_(m.bias)
 
+# %% ../nbs/10_singan_gif.ipynb #56517aa8
+class FoldedConv3d(nn.Conv3d):
+    "`nn.Conv3d` (zero padding, stride 1) that, on a CPU for a batch of one, runs as one 2D conv over the frames plus shifted sums over the temporal taps."
+    def forward(self, x: Tensor) -> Tensor: # (B, Ci, T, H, W) -> (B, Co, T', H', W')
+        if x.device.type != 'cpu' or x.shape[0] != 1 or self.padding_mode != 'zeros' or self.stride != (1, 1, 1) or self.dilation != (1, 1, 1) or self.groups != 1:
+            return super().forward(x)
+        (kt, kh, kw), (pt, ph, pw) = self.kernel_size, self.padding
+        B, C, T, H, W = x.shape; Co = self.out_channels
+        xf = x.transpose(1, 2).reshape(B * T, C, H, W)                          # frames in the batch
+        if kt == 1:
+            y = F.conv2d(xf, self.weight.squeeze(2), self.bias, padding=(ph, pw))
+            return y.view(B, T, Co, *y.shape[-2:]).transpose(1, 2)
+        w = self.weight.transpose(1, 2).reshape(Co * kt, C, kh, kw)             # (Co * kt, Ci, kh, kw): one 2D map per output and tap
+        y = F.conv2d(xf, w, None, padding=(ph, pw)); Ho, Wo = y.shape[-2:]
+        y = y.view(B, T, Co, kt, Ho, Wo)
+        if pt: z = y.new_zeros(B, pt, Co, kt, Ho, Wo); y = torch.cat([z, y, z], 1)
+        To = T + 2 * pt - kt + 1
+        # $y_t = \sum_j (w_j * x)_{t + j - p_t}$
+        out = sum(y[:, j:j + To, :, j] for j in range(kt))                       # (B, T', Co, H', W')
+        out = out.transpose(1, 2)
+        return out if self.bias is None else out + self.bias.view(1, Co, 1, 1, 1)
+
 # %% ../nbs/10_singan_gif.ipynb #ae279e15
 class SepConv3d(nn.Module):
     "Channel-wise separable 3D convolution (Sec. 3.3.1): a 1 x k x k spatial conv, then a k x 1 x 1 temporal conv."
@@ -84,11 +106,17 @@ class SepConv3d(nn.Module):
                  time_padding: str = 'zeros'): # 'zeros' or 'replicate': what the temporal conv sees beyond the first and last frame
         super().__init__()
         p = k // 2
-        self.spatial = nn.Conv3d(cin, cout, (1, k, k), padding=(0, p if pad_space else 0, p if pad_space else 0))
+        self.spatial = FoldedConv3d(cin, cout, (1, k, k), padding=(0, p if pad_space else 0, p if pad_space else 0))
         self.temporal = nn.Conv3d(cout, cout, (k, 1, 1), padding=(p if pad_time else 0, 0, 0), padding_mode=time_padding)
 
     def forward(self, x: Tensor) -> Tensor: # (B, Ci, T, H, W) -> (B, Co, T, H, W)
-        return self.temporal(self.spatial(x))
+        y = self.spatial(x)                                                        # (B, Co, T, H', W')
+        B, C, T, H, W = y.shape; tc = self.temporal; p = tc.padding[0]
+        # the k x 1 x 1 conv as a k x 1 2D conv over (time, pixels): the same weights, about 3x faster on CPU than Conv3d
+        y = y.reshape(B, C, T, H * W)
+        if p and tc.padding_mode == 'replicate': y, pad = F.pad(y, (0, 0, p, p), mode='replicate'), 0
+        else: pad = p
+        return F.conv2d(y, tc.weight.squeeze(-1), tc.bias, padding=(pad, 0)).view(B, C, -1, H, W)
 
 # %% ../nbs/10_singan_gif.ipynb #3b3ade74
 class ConvBlock(nn.Sequential):
@@ -97,7 +125,7 @@ class ConvBlock(nn.Sequential):
                  time_padding: str = 'zeros'): # 'sep3d' only: padding of the temporal conv
         p, ps, pt = k // 2, (k // 2 if pad_space else 0), (k // 2 if pad_time else 0)
         if kind == '2d': conv, bn = nn.Conv2d(cin, cout, k, padding=ps), nn.BatchNorm2d(cout)
-        elif kind == '3d': conv, bn = nn.Conv3d(cin, cout, k, padding=(pt, ps, ps)), nn.BatchNorm3d(cout)
+        elif kind == '3d': conv, bn = FoldedConv3d(cin, cout, k, padding=(pt, ps, ps)), nn.BatchNorm3d(cout)
         elif kind == 'sep3d': conv, bn = SepConv3d(cin, cout, k, pad_space, pad_time, time_padding), nn.BatchNorm3d(cout)
         else: raise ConfigError(f"unknown conv kind {kind!r}; use '2d', '3d' or 'sep3d'")
         super().__init__(conv, bn, nn.LeakyReLU(0.2))
@@ -135,7 +163,7 @@ class Generator3D(nn.Module):
         tp = dict(time_padding=time_padding) if kind == 'sep3d' else {}
         self.head = ConvBlock(3, nfc, kind, k, **tp)
         self.body = nn.Sequential(*[ConvBlock(nfc, nfc, kind, k, **tp) for _ in range(n_body)])
-        self.tail = nn.Sequential(SepConv3d(nfc, 3, k, **tp) if kind == 'sep3d' else nn.Conv3d(nfc, 3, k, padding=k // 2), nn.Tanh())
+        self.tail = nn.Sequential(SepConv3d(nfc, 3, k, **tp) if kind == 'sep3d' else FoldedConv3d(nfc, 3, k, padding=k // 2), nn.Tanh())
         self.apply(init_weights)
         self.shrink_tail()
 
@@ -215,7 +243,7 @@ class VideoCritic(nn.Module):
         if kind not in ('sep3d', '3d'): raise ConfigError(f"unknown 3D conv kind {kind!r}; use 'sep3d' or '3d'")
         self.head = ConvBlock(3, nfc, kind, k, pad_space=False)
         self.body = nn.Sequential(*[ConvBlock(nfc, nfc, kind, k, pad_space=False) for _ in range(n_body)])
-        self.tail = nn.Conv3d(nfc, 1, k, padding=(k // 2, 0, 0))
+        self.tail = FoldedConv3d(nfc, 1, k, padding=(k // 2, 0, 0))
         self.apply(init_weights)
 
     def forward(self, x: Tensor) -> Tensor: return self.tail(self.body(self.head(x)))
