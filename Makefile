@@ -5,14 +5,14 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 # CPU torch: on the project's machines this is the local CPU wheel; never a bare `pip install torch` (CUDA, GBs).
 TORCH_SPEC ?= torch==2.13.0
-DEMO_GIF ?= data/clouds.gif
+DEMO_GIF ?= data/water.gif
 DEMO_OUT ?= outputs/demo
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: venv demo test export readme clean-nbs lib-in-sync readme-in-sync nbtest unit papermill bench bench-mocogan bench-cinn help
 
 help:
-	@echo "make demo   # set up, train SinGAN-GIF (ci preset) on $(DEMO_GIF), write random samples to $(DEMO_OUT)"
+	@echo "make demo   # set up, train SinGAN-GIF (demo preset) on $(DEMO_GIF), write random samples to $(DEMO_OUT), judge them"
 	@echo "make test   # set up, then everything CI checks (see .ci/run)"
 
 venv: $(VENV)/.installed
@@ -27,9 +27,10 @@ $(VENV)/.installed: settings.ini setup.py
 
 demo: venv
 	@$(BIN)/singan-gif info $(DEMO_GIF)
-	@$(BIN)/singan-gif train $(DEMO_GIF) --out $(DEMO_OUT) --preset ci
+	@$(BIN)/singan-gif train $(DEMO_GIF) --out $(DEMO_OUT) --preset demo
 	@$(BIN)/singan-gif sample $(DEMO_OUT) --out $(DEMO_OUT)/samples --n 4
 	@echo "demo outputs: $(DEMO_OUT)/ (checkpoint, reconstruction.gif, real.gif) and $(DEMO_OUT)/samples/ (random samples)"
+	@$(BIN)/singan-gif check $(DEMO_OUT) --n 4
 
 export: venv
 	@$(BIN)/nbdev_export

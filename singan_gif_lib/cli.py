@@ -14,9 +14,9 @@ from . import __version__
 from .core import SinganGifError, get_device
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'Subcommand', 'subcommand', 'positive_int', 'positive_float', 'build_parser', 'main', 'info', 'convert',
-           'make_data', 'train_config', 'train', 'sample', 'check', 'animate', 'upscale', 'mocogan_train',
-           'mocogan_sample', 'cinn_train', 'cinn_animate']
+__all__ = ['SUBCOMMANDS', 'TRAIN_PRESETS', 'Subcommand', 'subcommand', 'positive_int', 'positive_float', 'build_parser', 'main',
+           'info', 'convert', 'make_data', 'train_config', 'train', 'sample', 'check', 'animate', 'upscale',
+           'mocogan_train', 'mocogan_sample', 'cinn_train', 'cinn_animate']
 
 # %% ../nbs/05_cli.ipynb #5adbaab1
 @dataclass
@@ -136,10 +136,12 @@ def make_data(args: argparse.Namespace) -> int:
     return 0
 
 # %% ../nbs/05_cli.ipynb #1b01f8ef
+TRAIN_PRESETS = ('ci', 'demo', 'small', 'paper')   # SinGANGIFConfig's presets (tests/test_singan_cli.py checks that they match)
+
 def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('input', type=Path, metavar='INPUT', help='the training clip (.gif, .mp4, ... or a folder of frames)')
     p.add_argument('--out', type=Path, required=True, metavar='DIR', help='folder for the checkpoint and the GIFs')
-    p.add_argument('--preset', choices=('ci', 'small', 'paper'), default='small', help='config preset (default: small)')
+    p.add_argument('--preset', choices=TRAIN_PRESETS, default='small', help='config preset (default: small; demo: the few-minute `make demo` run)')
     p.add_argument('--max-size', type=positive_int, metavar='N', help='longer side of the finest scale')
     p.add_argument('--frames', type=positive_int, metavar='N', help='use the first N frames of the input')
     p.add_argument('--iters', type=positive_int, metavar='N', help='iterations per scale')

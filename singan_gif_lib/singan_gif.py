@@ -21,15 +21,17 @@ from .core import (SinganGifError, CheckpointError, ConfigError, PresetConfig, H
                                  seed_everything, seeded_generator, save_checkpoint, load_checkpoint, state_tensors, load_state_tensors)
 import warnings
 from .losses import wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, pixel_gradient_penalty
+from .metrics import motion_energy
 from .video import read_video, resize_video, to_tensor
 
 # %% auto #0
-__all__ = ['TAIL_STD', 'MODES', 'CHECKPOINT', 'pyramid_sizes', 'channels_at', 'init_weights', 'FoldedConv3d', 'SepConv3d',
-           'ConvBlock', 'checkpointed', 'run_body', 'Generator3D', 'neighbour_stack', 'fold_time', 'unfold_time',
-           'Generator2D', 'ImageCritic', 'VideoCritic', 'reconstruction_loss', 'frame_rmse', 'color_stats',
-           'color_stats_loss', 'timer_noise', 'time_correlated_noise', 'SinGANGIFConfig', 'check_config', 'SinGANGIF',
-           'super_resolution_config', 'super_resolve', 'ScaleRun', 'recalibrate_batchnorm', 'train_scale',
-           'save_singan_gif', 'load_singan_gif', 'real_pyramid', 'untrained_model', 'load_clip', 'train_singan_gif']
+__all__ = ['TAIL_STD', 'MODES', 'MOTION_GRID', 'CHECKPOINT', 'pyramid_sizes', 'channels_at', 'init_weights', 'FoldedConv3d',
+           'SepConv3d', 'ConvBlock', 'checkpointed', 'run_body', 'Generator3D', 'neighbour_stack', 'fold_time',
+           'unfold_time', 'Generator2D', 'ImageCritic', 'VideoCritic', 'reconstruction_loss', 'frame_rmse',
+           'color_stats', 'color_stats_loss', 'timer_noise', 'time_correlated_noise', 'SinGANGIFConfig', 'check_config',
+           'SinGANGIF', 'super_resolution_config', 'super_resolve', 'ScaleRun', 'recalibrate_batchnorm', 'train_scale',
+           'calibrate_motion', 'save_singan_gif', 'load_singan_gif', 'real_pyramid', 'untrained_model', 'load_clip',
+           'train_singan_gif']
 
 # %% ../nbs/10_singan_gif.ipynb #a26a313e
 def _ceil(x: float) -> int:
@@ -337,6 +339,7 @@ class SinGANGIFConfig(PresetConfig):
     chunk_frames_fine: int = 8      # ...and at the 2D scales (Sec. 3.5: "gradually reduce to 8")
     slomo_factor: int = 1           # > 1: train the latent timer for s-times slow motion (Sec. 5.2)
     noise_time_corr: float = 0.0    # 3D-scale noise: correlation of consecutive frames' maps (0: independent, the paper)
+    calibrate_motion: bool = False  # after training, fit the sampling noise's correlation so samples move as much as the clip
     amp: bool = False               # mixed precision (Sec. 6)
     grad_checkpoint: bool = False   # gradient checkpointing of the generator bodies (Sec. 6)
     copy_weights: bool = True       # start G_n from G_{n-1} when kind and channels match (SinGAN); its last conv is re-drawn small
@@ -349,9 +352,12 @@ class SinGANGIFConfig(PresetConfig):
     PRESETS: ClassVar[dict[str, dict]] = {
         'ci': dict(max_size=40, iters=100, critic_steps=1, gen_steps=1, nfc=16, max_nfc=16, n_3d_scales=1,
                    chunk_frames=8, chunk_frames_fine=8, log_every=5),
-        'small': dict(max_size=64, iters=300, critic_steps=1, gen_steps=3, nfc=32, max_nfc=32, n_3d_scales=3,
+        'small': dict(max_size=64, min_size=12, iters=300, critic_steps=1, gen_steps=3, nfc=32, max_nfc=32, n_3d_scales=8,
                       chunk_frames=8, chunk_frames_fine=8, log_every=10, video_critic='sep3d', copy_critics=False,
-                      noise_time_corr=0.9),
+                      noise_time_corr=0.97, calibrate_motion=True),
+        'demo': dict(max_size=64, min_size=16, iters=80, critic_steps=1, gen_steps=2, nfc=24, max_nfc=24, n_3d_scales=8,
+                     chunk_frames=8, chunk_frames_fine=8, log_every=10, video_critic='sep3d', copy_critics=False,
+                     noise_time_corr=0.97, calibrate_motion=True),
         'paper': {},
     }
 
@@ -386,6 +392,8 @@ class SinGANGIF(nn.Module):
         self.scale_factor, self.fps = float(scale_factor), float(fps)
         self.generators = nn.ModuleList()
         self.noise_amps: list[float] = []
+        self.sample_time_corr: float | None = None                              # fitted after training (`calibrate_motion`); None: cfg.noise_time_corr
+        self.motion_calibration: list[tuple[float, float]] = []                 # (rho, samples' motion energy / clip's) tried by the fit
         self.register_buffer('z_star', torch.zeros(1, 3, self.n_frames, *self.sizes[0]))
         for i, (h, w) in enumerate(self.sizes): self.register_buffer(f'real_{i}', torch.zeros(1, 3, self.n_frames, h, w))
 
@@ -406,12 +414,14 @@ class SinGANGIF(nn.Module):
         if self.is_3d(n): return Generator3D(ch, c.n_body, c.kernel, c.grad_checkpoint, c.conv3d, c.time_padding)
         return Generator2D(ch, c.n_body, c.kernel, neighbours=c.mode == 'singan_gif', grad_checkpoint=c.grad_checkpoint)
 
-    def noise(self, n: int, batch: int, frames: int, size: tuple[int, int] | None = None, generator=None) -> Tensor:
+    def noise(self, n: int, batch: int, frames: int, size: tuple[int, int] | None = None, generator=None,
+              time_corr: float | None = None) -> Tensor: # correlation of consecutive maps (default: cfg.noise_time_corr)
         "Random z_n: per-frame maps at 3D scales (the latent timer at scale 0 when slomo), one map shared by all frames at 2D hybrid scales."
         h, w = size or self.sizes[n]
         if n == 0 and self.cfg.slomo_factor > 1: return timer_noise(batch, frames, h, w, self.device, generator)
         t = 1 if (self.cfg.mode == 'singan_gif' and not self.is_3d(n)) else frames
-        return time_correlated_noise((batch, 3, t, h, w), self.cfg.noise_time_corr, self.device, generator)   # (B, 3, T or 1, h, w)
+        rho = self.cfg.noise_time_corr if time_corr is None else time_corr
+        return time_correlated_noise((batch, 3, t, h, w), rho, self.device, generator)   # (B, 3, T or 1, h, w)
 
     def forward(self, zs: list[Tensor | None], # noise per scale from start_scale on (None: zero noise)
                 x: Tensor | None = None, # output of scale start_scale - 1 (None at scale 0)
@@ -453,7 +463,7 @@ def sample(self: SinGANGIF, n: int = 1, # number of clips
     frames = frames or self.n_frames * self.cfg.slomo_factor
     sizes = [(max(1, round(h * height_scale)), max(1, round(w * width_scale))) for h, w in self.sizes]
     g = None if seed is None else torch.Generator(self.device).manual_seed(seed)
-    zs = [self.noise(k, n, frames, sizes[k], g) for k in range(len(self.generators))]
+    zs = [self.noise(k, n, frames, sizes[k], g, self.sample_time_corr) for k in range(len(self.generators))]
     return self(zs, sizes=sizes)
 
 @patch
@@ -709,6 +719,22 @@ def train_scale(model: SinGANGIF, n: int, # the scale to train (all coarser ones
     hist.log(c.iters, **run.finish())
     return hist, run.critics
 
+# %% ../nbs/10_singan_gif.ipynb #0f8f5469
+MOTION_GRID = (0.8, 0.9, 0.95, 0.97, 0.98, 0.99)
+
+@torch.no_grad()
+def calibrate_motion(model: SinGANGIF, grid: tuple[float, ...] = MOTION_GRID, # candidate correlations of consecutive noise maps
+                     n: int = 8, seed: int = 4321) -> tuple[float, list[tuple[float, float]]]:
+    "The rho of `grid` whose `n` samples' mean motion energy is closest (in ratio) to the clip's; returns (rho, [(rho, ratio), ...])."
+    real = motion_energy(model.reals[-1])
+    table = []
+    for rho in grid:
+        g = torch.Generator(model.device).manual_seed(seed)
+        zs = [model.noise(k, n, model.n_frames, generator=g, time_corr=rho) for k in range(len(model.generators))]
+        table.append((float(rho), motion_energy(model(zs)) / real))
+    best = min(table, key=lambda p: abs(math.log(p[1])))
+    return best[0], table
+
 # %% ../nbs/10_singan_gif.ipynb #5f08ae21
 CHECKPOINT = 'singan_gif.safetensors'
 
@@ -724,7 +750,8 @@ def save_singan_gif(model: SinGANGIF, out_dir, critics: tuple | None = None, his
         if critics[1] is not None: objs['d_vid'] = critics[1]
     meta = dict(kind='singan_gif', version=1, config=model.cfg.to_dict(), sizes=[list(s) for s in model.sizes],
                 n_frames=model.n_frames, scale_factor=model.scale_factor, fps=model.fps, noise_amps=list(model.noise_amps),
-                n_done=len(model.generators), histories=histories or [])
+                n_done=len(model.generators), histories=histories or [], sample_time_corr=model.sample_time_corr,
+                motion_calibration=[list(p) for p in model.motion_calibration])
     return save_checkpoint(_checkpoint_path(out_dir), state_tensors(**objs), meta)
 
 # %% ../nbs/10_singan_gif.ipynb #28c6d9da
@@ -744,6 +771,8 @@ def _load(out_dir, device='cpu') -> tuple[SinGANGIF, tuple | None, list[dict]]:
         raise CheckpointError(f"{jpath}: inconsistent metadata ({n_done} scales done of {model.n_scales}, {len(amps)} noise amplitudes)")
     for n in range(n_done): model.generators.append(model.make_generator(n))
     model.noise_amps = amps
+    if meta.get('sample_time_corr') is not None: model.sample_time_corr = float(meta['sample_time_corr'])
+    model.motion_calibration = [(float(r), float(m)) for r, m in meta.get('motion_calibration', [])]
     critics = _make_critics(model, n_done - 1) if n_done else None
     objs = dict(model=model)
     if critics is not None:
@@ -828,6 +857,9 @@ def train_singan_gif(video, # path of a GIF/video, uint8 frames (T, H, W, 3) (a 
     for n in range(len(model.generators), model.n_scales):
         hist, critics = train_scale(model, n, critics, progress)
         histories.append(hist.to_dict())
+        save_singan_gif(model, out_dir, critics, histories)
+    if cfg.calibrate_motion and model.sample_time_corr is None and cfg.mode == 'singan_gif' and cfg.slomo_factor == 1:
+        model.sample_time_corr, model.motion_calibration = calibrate_motion(model)
         save_singan_gif(model, out_dir, critics, histories)
     model.histories = [History.from_dict(h) for h in histories]
     return model.eval()

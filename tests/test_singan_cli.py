@@ -40,6 +40,10 @@ def test_train_config_from_flags():
     assert cli.train_config(cli.build_parser().parse_args(['train', 'x.gif', '--out', 'o'])) == sg.SinGANGIFConfig.from_preset('small')  # default: small
 
 
+def test_train_presets_are_the_configs():
+    assert set(cli.TRAIN_PRESETS) == set(sg.SinGANGIFConfig.PRESETS)
+
+
 def test_train_writes_checkpoint_and_gifs(trained, capsys):
     for f in ('singan_gif.safetensors', 'singan_gif.json', 'real.gif', 'reconstruction.gif'): assert (trained / f).exists()
     real = read_video(trained / 'real.gif')

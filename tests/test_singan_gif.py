@@ -167,7 +167,7 @@ def test_timer_noise_path():
 def test_config_defaults_and_errors():
     c = SinGANGIFConfig()
     assert (c.alpha, c.beta, c.gamma, c.gp_weight, c.lr, c.iters, c.n_3d_scales, c.min_size) == (5, 50, 2, 0.1, 5e-4, 8000, 4, 25)
-    for p in ('ci', 'small', 'paper'): check_config(SinGANGIFConfig.from_preset(p))
+    for p in SinGANGIFConfig.PRESETS: check_config(SinGANGIFConfig.from_preset(p))
     with pytest.raises(ConfigError, match="unknown mode"): check_config(SinGANGIFConfig(mode='gif'))
     with pytest.raises(ConfigError, match='iters must be >= 1'): check_config(SinGANGIFConfig(iters=0))
     with pytest.raises(ConfigError, match='slomo_factor'): check_config(SinGANGIFConfig(mode='singan_all_frames', slomo_factor=2))
