@@ -220,7 +220,7 @@ def check(args: argparse.Namespace) -> int:
     model = load_singan_gif(args.run_dir, device=get_device(args.device))
     samples = model.sample(args.n, seed=args.seed).cpu()
     checks = single_video_checks(model.reals[-1].cpu(), samples, model.reconstruct().cpu())
-    failed = [k for k, (_, target, ok) in checks.items() if not ok]
+    failed = [k for k, (_, _, ok) in checks.items() if not ok]
     if args.json: print(json.dumps({k: dict(value=v, target=t, passed=ok) for k, (v, t, ok) in checks.items()}, indent=1))
     else:
         (h, w), T = model.sizes[-1], model.n_frames
