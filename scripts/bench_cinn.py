@@ -1,6 +1,7 @@
 """Benchmark the cINN image-to-video pipeline: ms per training iteration of each stage at a preset (default `small`),
 and their ratios to stage 1, all from one run.
 
+Every stage is timed through the step method its training run uses (`VideoAERun`, `ImageAERun`, `CINNRun`).
 Stages: (1) the video autoencoder step (critic step of Eq. 2 + 3 and autoencoder step of Eq. 1; one step with the
 zero-centred penalty and one without are timed, since `gp_every` applies it lazily), (2a) the image-autoencoder step,
 (2b) the cINN maximum-likelihood step, and inference: `ImageToVideo.animate` (one future) per video. The stages are
@@ -14,8 +15,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from singan_gif_lib.core import get_device
-from singan_gif_lib.video_ae import VideoAEConfig, VideoAERun, ImageEncoder, ImageDecoder, ImageToVideo
-from singan_gif_lib.cinn import ConditionalINN
+from singan_gif_lib.video_ae import VideoAEConfig, VideoAERun, ImageAERun, ImageToVideo
+from singan_gif_lib.cinn import ConditionalINN, CINNRun
 
 
 def main(argv=None) -> int:
@@ -32,24 +33,19 @@ def main(argv=None) -> int:
     g = torch.Generator().manual_seed(0)
     videos = torch.rand(4 * cfg.batch_size, 3, cfg.n_frames, *cfg.size, generator=g) * 2 - 1
 
-    run = VideoAERun(cfg, dev)
-    ienc, idec = ImageEncoder(cfg).to(dev), ImageDecoder(cfg).to(dev)
-    iopt = torch.optim.Adam([*ienc.parameters(), *idec.parameters()], lr=cfg.img_lr)
+    run = VideoAERun(cfg, videos, dev)                                  # the runs training uses, and their real steps
+    image_run = ImageAERun(cfg, videos, dev)
     cond_dim = cfg.cond_dim + cfg.n_eta
-    flow = ConditionalINN(cfg.d_z, cond_dim, cfg.flow_blocks, cfg.flow_hidden).to(dev)
-    fopt = torch.optim.Adam(flow.parameters(), lr=cfg.flow_lr)
-    z, c = torch.randn(cfg.flow_batch, cfg.d_z, device=dev), torch.randn(cfg.flow_batch, cond_dim, device=dev)
-    with torch.no_grad(): flow(z, c)                                   # ActNorm initialisation
-    model = ImageToVideo(cfg, run.encoder, run.decoder, ienc, flow)
-    frames = videos[:, :, 0].to(dev)
+    z, c = torch.randn(4 * cfg.flow_batch, cfg.d_z, generator=g), torch.randn(4 * cfg.flow_batch, cond_dim, generator=g)
+    flow_run = CINNRun(ConditionalINN(cfg.d_z, cond_dim, cfg.flow_blocks, cfg.flow_hidden), z, c, cfg.flow_steps,
+                       lr=cfg.flow_lr, batch_size=cfg.flow_batch, device=dev)
+    flow_run.begin(0)                                                   # ActNorm initialisation
+    model = ImageToVideo(cfg, run.encoder, run.decoder, image_run.encoder, flow_run.model)
 
-    def ae_gp(): run.step(videos, 0)                                   # i = 0: with the penalty
-    def ae_no_gp(): run.step(videos, 1) if cfg.gp_every > 1 else run.step(videos, 0)
-    def image_ae():
-        x = frames[:4 * cfg.batch_size]
-        loss = (idec(ienc(x)) - x).abs().mean(); iopt.zero_grad(); loss.backward(); iopt.step()
-    def cinn():
-        loss = flow.nll(z, c); fopt.zero_grad(); loss.backward(); fopt.step()
+    def ae_gp(): run.step(0)                                            # i = 0: with the penalty
+    def ae_no_gp(): run.step(1) if cfg.gp_every > 1 else run.step(0)
+    def image_ae(): image_run.step(1)
+    def cinn(): flow_run.step(1)
     def animate(): model.animate(videos[0, :, 0], 1, eta=0 if cfg.n_eta else None)
 
     stages = {'1 video AE step (with GP)': ae_gp, '1 video AE step (no GP)': ae_no_gp,

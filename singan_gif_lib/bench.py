@@ -65,7 +65,7 @@ def benchmark_singan_gif(cfg: SinGANGIFConfig, # the preset to time
             rows.append(dict(scale=n, h=h, w=w, variant=k, is_3d=models[k].is_3d(n), chunk=run.chunk,
                              ms=1000 * statistics.median(times[k]), gflop=flops[k] / 1e9))
             with warnings.catch_warnings():                                  # a few steps: no reconstruction to judge
-                warnings.simplefilter('ignore'); run.finish()
+                warnings.simplefilter('ignore'); run.end_scale()
     rate = (rate0 + matmul_gflops(dev)) / 2                                    # before and after, averaged
     return dict(rows=rows, matmul_gflops=rate, cfg=cfg, device=dev.type, threads=torch.get_num_threads(), repeats=repeats,
                 n_frames=models['preset'].n_frames, wall_s=time.time() - t_start)

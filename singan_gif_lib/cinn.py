@@ -5,7 +5,7 @@
 # %% ../nbs/40_cinn.ipynb #4b2aa9f3
 from __future__ import annotations
 
-import math, time
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -14,12 +14,12 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 
-from .core import (load_or_start, SinganGifError, CheckpointError, PresetConfig, History, fit, get_device,
+from .core import (SinganGifError, CheckpointError, PresetConfig, History, get_device, TrainRun, train_run,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors)
 
 # %% auto #0
 __all__ = ['TOY_SHAPES', 'CINNError', 'ActNorm', 'soft_clamp', 'AffineCoupling', 'ConditionalINN', 'CINNConfig', 'make_cinn',
-           'save_cinn', 'load_cinn', 'train_cinn', 'toy_shapes', 'gaussian_nll']
+           'save_cinn', 'load_cinn', 'CINNRun', 'train_cinn', 'toy_shapes', 'gaussian_nll']
 
 # %% ../nbs/40_cinn.ipynb #8ce8a71f
 class CINNError(SinganGifError):
@@ -242,13 +242,56 @@ def load_cinn(path: str | Path, device: str | torch.device | None = None) -> Con
     return model.eval()
 
 # %% ../nbs/40_cinn.ipynb #e522a6a4
+class CINNRun(TrainRun):
+    "Maximum-likelihood training of a ConditionalINN on (z, cond) with Adam: the run `train_run` drives."
+    name, hashed, budget_fields, desc = 'cinn', False, ('n_steps',), 'cINN'
+    def __init__(self, model: ConditionalINN, z: Tensor, cond: Tensor | None, n_steps: int, lr: float = 1e-5, batch_size: int = 64,
+                 device: str | torch.device | None = None, seed: int = 0, checkpoint_every: int = 0, log_every: int = 1,
+                 clip_grad: float | None = None):
+        self.device = get_device(device)
+        self.dtype = model.norms[0].bias.dtype
+        self.model = model.to(self.device)
+        self.z = z.to(device=self.device, dtype=self.dtype)
+        self.cond = None if cond is None else cond.to(device=self.device, dtype=self.dtype)
+        model._check(self.z, self.cond, 'z')
+        if self.z.shape[0] < 2: raise CINNError(f"train_cinn: need at least 2 training vectors, got {self.z.shape[0]}")
+        self.n_steps, self.lr, self.batch_size, self.seed = n_steps, lr, min(batch_size, self.z.shape[0]), seed
+        self.checkpoint_every, self.log_every, self.clip_grad = checkpoint_every, log_every, clip_grad
+        self.opt = torch.optim.Adam(model.parameters(), lr=lr)
+
+    def batch(self, i: int) -> tuple[Tensor, Tensor | None]:
+        "The batch of step `i` (with replacement, from a generator seeded by (seed, i))."
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        idx = torch.randint(0, self.z.shape[0], (self.batch_size,), generator=g).to(self.device)
+        return self.z[idx], None if self.cond is None else self.cond[idx]
+
+    def begin(self, start: int) -> None:
+        "Training mode; at step 0, the data-dependent ActNorm initialisation on one batch."
+        self.model.train()
+        if start == 0 and not all(bool(a.initialized) for a in self.model.norms):
+            with torch.no_grad(): self.model(*self.batch(-1))
+
+    def step(self, i: int) -> dict[str, float]:
+        "One Adam step on the NLL of a batch (nats per sample)."
+        loss = self.model.nll(*self.batch(i))
+        if not torch.isfinite(loss): raise CINNError(f"train_cinn: the NLL became {loss.item()} at step {i}; lower lr (now {self.lr})")
+        self.opt.zero_grad(set_to_none=True); loss.backward()
+        if self.clip_grad is not None: torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_grad)
+        self.opt.step()
+        return {'nll': loss.item()}
+
+    def settings(self) -> dict: return {'cinn': self.model.config, 'lr': self.lr, 'batch_size': self.batch_size, 'n_steps': self.n_steps}
+    def meta(self) -> dict: return {'cinn': self.model.config, 'dtype': str(self.dtype)}
+    def tensors(self) -> dict[str, Tensor]: return state_tensors(cinn=self.model, opt=self.opt)
+    def load(self, tensors: dict[str, Tensor], meta: dict | None = None) -> None: load_state_tensors(tensors, cinn=self.model, opt=self.opt)
+
 def train_cinn(model: ConditionalINN, # trained in place (moved to `device`)
                z: Tensor, # (N, dim) data
                cond: Tensor | None, # (N, cond_dim) conditions, or None for an unconditional model
                n_steps: int, lr: float = 1e-5, # Adam learning rate (the paper's 1e-5)
                batch_size: int = 64,
                out_dir: str | Path | None = None, # checkpoint folder (cinn.safetensors + .json); None: nothing written
-               resume: bool = False, # continue an unfinished checkpoint
+               resume: bool = False, # continue an unfinished checkpoint (or one of a shorter budget)
                device: str | torch.device | None = None, # default cuda > mps > cpu
                show_progress: bool = True,
                seed: int = 0, # seed of the batch order
@@ -257,51 +300,8 @@ def train_cinn(model: ConditionalINN, # trained in place (moved to `device`)
                clip_grad: float | None = None, # clip the gradient norm to this (None: no clipping, as in the paper)
               ) -> History:
     "Maximum-likelihood training of `model` on (z, cond) with Adam on the shared loop; returns the history ('nll', nats/sample)."
-    device = get_device(device)
-    dtype = model.norms[0].bias.dtype
-    model.to(device)
-    z = z.to(device=device, dtype=dtype)
-    if cond is not None: cond = cond.to(device=device, dtype=dtype)
-    model._check(z, cond, 'z')
-    if z.shape[0] < 2: raise CINNError(f"train_cinn: need at least 2 training vectors, got {z.shape[0]}")
-    batch_size = min(batch_size, z.shape[0])
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    path = Path(out_dir) / 'cinn.safetensors' if out_dir is not None else None
-    def check(meta: dict) -> None:
-        if meta.get('cinn') != model.config or meta.get('lr') != lr or meta.get('batch_size') != batch_size:
-            raise CheckpointError(f"{path}: written for another model or settings ({meta.get('cinn')}, lr={meta.get('lr')}, batch_size={meta.get('batch_size')}); use another out_dir")
-    found = load_or_start(path, n_steps, resume, check, device)
-    if found.restore: load_state_tensors(found.tensors, cinn=model, opt=opt)
-    start, history = found.start, found.history
-
-    def batch(i: int) -> tuple[Tensor, Tensor | None]:
-        g = torch.Generator().manual_seed(seed * 1_000_003 + i)
-        idx = torch.randint(0, z.shape[0], (batch_size,), generator=g).to(device)
-        return z[idx], None if cond is None else cond[idx]
-
-    def save(step: int) -> None:
-        if step == n_steps: history.log(n_steps, seconds=time.time() - t0)             # the last checkpoint records the wall time
-        if path is not None:
-            save_checkpoint(path, state_tensors(cinn=model, opt=opt), {'cinn': model.config, 'dtype': str(dtype), 'step': step,
-                            'lr': lr, 'batch_size': batch_size, 'n_steps': n_steps, 'history': history.to_dict()})
-
-    def step_fn(i: int) -> dict[str, float]:
-        zb, cb = batch(i)
-        loss = model.nll(zb, cb)
-        if not torch.isfinite(loss): raise CINNError(f"train_cinn: the NLL became {loss.item()} at step {i}; lower lr (now {lr})")
-        opt.zero_grad(set_to_none=True); loss.backward()
-        if clip_grad is not None: torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
-        opt.step()
-        return {'nll': loss.item()}
-
-    model.train()
-    if start < n_steps:
-        if start == 0 and not all(bool(a.initialized) for a in model.norms):
-            with torch.no_grad(): model(*batch(-1))   # data-dependent ActNorm initialisation on one batch
-        t0 = time.time()
-        fit(step_fn, n_steps, start=start, desc='cINN', history=history, checkpoint_fn=save,
-            checkpoint_every=checkpoint_every, log_every=log_every, show_progress=show_progress)   # fit writes the final checkpoint
-    return history
+    run = CINNRun(model, z, cond, n_steps, lr, batch_size, device, seed, checkpoint_every, log_every, clip_grad)
+    return train_run(run, out_dir, resume, show_progress=show_progress)
 
 # %% ../nbs/40_cinn.ipynb #d8fe930c
 TOY_SHAPES = ('moons', 'rings', 'eight_gaussians')

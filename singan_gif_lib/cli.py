@@ -10,8 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
 from . import __version__
-from .core import SinganGifError, get_device
+from .core import ASSETS, SinganGifError, get_device
+from .video import read_video, resize_video, to_tensor, video_info, write_video
+from .show import video_grid
+from .data import SkyTimelapse, write_sample_data
+from .metrics import checks_table, single_video_checks
+from .singan_gif import CHECKPOINT, SinGANGIFConfig, check_config, load_singan_gif, super_resolve, train_singan_gif
+from .stylegan import load_stylegan
+from .mocogan_hd import MoCoGANHDConfig, checkpoint_path, generate_videos, generator_fingerprint, load_mocogan_hd, train_motion_generator
+from .video_ae import VideoAEConfig, load_image_to_video, train_image_to_video
 
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'TRAIN_PRESETS', 'Subcommand', 'subcommand', 'positive_int', 'positive_float', 'build_parser', 'main',
@@ -99,7 +111,6 @@ def _info_args(p: argparse.ArgumentParser) -> None:
 @subcommand('info', 'Print frames, size, fps and duration of videos.', _info_args)
 def info(args: argparse.Namespace) -> int:
     "Print what `video_info` says about each file."
-    from singan_gif_lib.video import video_info
     for f in args.files:
         i = video_info(f)
         print(json.dumps(i) if args.json else
@@ -117,7 +128,6 @@ def _convert_args(p: argparse.ArgumentParser) -> None:
 @subcommand('convert', 'Convert a video (GIF, MP4, WebM, MOV, folder of frames) to GIF or MP4.', _convert_args)
 def convert(args: argparse.Namespace) -> int:
     "Read `args.input` with the size/frame/fps options and write it to `args.output`."
-    from singan_gif_lib.video import read_video, write_video
     v = read_video(args.input, max_frames=args.max_frames, max_size=args.max_size, fps=args.fps)
     out = write_video(args.output, v, fps=v.fps)
     print(f'{out}: {len(v)} frames, {v.shape[2]}x{v.shape[1]} (WxH), {v.fps:.2f} fps')
@@ -131,7 +141,6 @@ def _make_data_args(p: argparse.ArgumentParser) -> None:
 @subcommand('make-data', 'Regenerate the bundled sample GIFs.', _make_data_args)
 def make_data(args: argparse.Namespace) -> int:
     "Write every sample GIF into `args.out` and list them."
-    from singan_gif_lib.data import write_sample_data
     for p in write_sample_data(args.out, include_bunny=not args.no_bunny): print(p)
     return 0
 
@@ -152,7 +161,6 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 
 def train_config(args: argparse.Namespace):
     "The SinGANGIFConfig of `singan-gif train`: the preset with the flags that were given."
-    from singan_gif_lib.singan_gif import SinGANGIFConfig, check_config
     flags = dict(max_size=args.max_size, max_frames=args.frames, iters=args.iters, seed=args.seed, mode=args.mode)
     return check_config(SinGANGIFConfig.from_preset(args.preset, **{k: v for k, v in flags.items() if v is not None}))
 
@@ -160,8 +168,6 @@ def train_config(args: argparse.Namespace):
 @subcommand('train', 'Train SinGAN-GIF on one short clip (checkpoint after every scale).', _train_args)
 def train(args: argparse.Namespace) -> int:
     "Train (or resume), then write real.gif and reconstruction.gif into `args.out`."
-    from singan_gif_lib.singan_gif import train_singan_gif, CHECKPOINT
-    from singan_gif_lib.video import write_video
     cfg = train_config(args)
     if not args.input.exists(): raise SinganGifError(f'{args.input}: no such file or folder')
     if not args.resume and (args.out / CHECKPOINT).exists(): print(f'{args.out / CHECKPOINT}: exists, training afresh (--resume continues it)')
@@ -195,8 +201,6 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
 @subcommand('sample', 'Write random clips from a trained SinGAN-GIF.', _sample_args)
 def sample(args: argparse.Namespace) -> int:
     "Load the model in `args.run_dir` and write `args.n` samples as GIFs into `args.out`."
-    from singan_gif_lib.singan_gif import load_singan_gif
-    from singan_gif_lib.video import write_video
     model = load_singan_gif(args.run_dir, device=get_device(args.device))
     x = model.sample(args.n, args.frames, args.height_scale, args.width_scale, seed=args.seed).cpu()  # (n, 3, T, H, W)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -214,8 +218,6 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 @subcommand('check', 'Judge a trained SinGAN-GIF against its training clip (patch SWD, motion, colour drift, reconstruction, diversity).', _check_args)
 def check(args: argparse.Namespace) -> int:
     "Print the single-video checks of `args.n` random samples; return 1 when any check fails, else 0."
-    from singan_gif_lib.singan_gif import load_singan_gif
-    from singan_gif_lib.metrics import single_video_checks, checks_table
     if args.n < 2: raise SinganGifError(f'--n {args.n}: the checks compare samples with each other, use at least 2')
     model = load_singan_gif(args.run_dir, device=get_device(args.device))
     samples = model.sample(args.n, seed=args.seed).cpu()
@@ -232,11 +234,8 @@ def check(args: argparse.Namespace) -> int:
 # %% ../nbs/05_cli.ipynb #3b15521b
 def _read_image(path: Path):
     "A uint8 (H, W, 3) image from a picture file, or the first frame of a video."
-    from PIL import Image, UnidentifiedImageError
-    import numpy as np
     if not path.exists(): raise SinganGifError(f'{path}: no such file')
     if path.is_dir() or path.suffix.lower() in ('.gif', '.mp4', '.mov', '.m4v', '.webm'):
-        from singan_gif_lib.video import read_video
         return np.asarray(read_video(path, max_frames=1)[0])
     try:
         with Image.open(path) as im: return np.asarray(im.convert('RGB'))
@@ -252,8 +251,6 @@ def _animate_args(p: argparse.ArgumentParser) -> None:
 @subcommand('animate', 'Motion transfer (Sec. 5.6): animate a still image with a trained SinGAN-GIF.', _animate_args)
 def animate(args: argparse.Namespace) -> int:
     "Animate `args.image` with the model in `args.run_dir` and write `args.out`."
-    from singan_gif_lib.singan_gif import load_singan_gif
-    from singan_gif_lib.video import write_video
     model = load_singan_gif(args.run_dir, device=get_device(args.device))
     if model.n_scales < 2: raise SinganGifError(f'{args.run_dir}: motion transfer needs a model with at least 2 scales, this one has 1')
     x = model.animate(_read_image(args.image), n_frames=args.frames, seed=args.seed).cpu()
@@ -270,8 +267,6 @@ def _upscale_args(p: argparse.ArgumentParser) -> None:
 @subcommand('upscale', 'Super-resolution (Sec. 5.5) with the finest generator of a trained SinGAN-GIF.', _upscale_args)
 def upscale(args: argparse.Namespace) -> int:
     "Upsample the training clip (or `args.input`) by `args.factor` and write `args.out`."
-    from singan_gif_lib.singan_gif import load_singan_gif, super_resolve
-    from singan_gif_lib.video import read_video, write_video
     model = load_singan_gif(args.run_dir, device=get_device(args.device))
     if model.n_scales < 2: raise SinganGifError(f'{args.run_dir}: super-resolution needs a model with at least 2 scales (its finest generator refines an image), this one has 1')
     video = None if args.input is None else read_video(args.input)
@@ -282,7 +277,6 @@ def upscale(args: argparse.Namespace) -> int:
 # %% ../nbs/05_cli.ipynb #08152234
 def _image_generator(path: Path | None, size: int, device):
     "The frozen image generator of MoCoGAN-HD: a StyleGAN checkpoint of the user's, or the shipped `size` px one."
-    from singan_gif_lib.stylegan import load_stylegan
     if path is not None and not path.exists(): raise SinganGifError(f'{path}: no such file')
     return load_stylegan(size, device=device, path=path)
 
@@ -298,7 +292,6 @@ def _mocogan_train_args(p: argparse.ArgumentParser) -> None:
 @subcommand('mocogan-train', 'MoCoGAN-HD: train a motion generator on sky time-lapse clips over a frozen image generator.', _mocogan_train_args)
 def mocogan_train(args: argparse.Namespace) -> int:
     "Train (or resume, or load when finished) the motion generator into `args.out`."
-    from singan_gif_lib.mocogan_hd import MoCoGANHDConfig, train_motion_generator, checkpoint_path
     flags = dict(n_steps=args.steps, seed=args.seed)
     cfg = MoCoGANHDConfig.from_preset(args.preset, **{k: v for k, v in flags.items() if v is not None})
     device = get_device(args.device)
@@ -323,9 +316,6 @@ def _mocogan_sample_args(p: argparse.ArgumentParser) -> None:
 @subcommand('mocogan-sample', 'MoCoGAN-HD: write videos from a trained motion generator.', _mocogan_sample_args)
 def mocogan_sample(args: argparse.Namespace) -> int:
     "Load the motion generator in `args.run_dir` and its image generator, write `args.n` GIFs into `args.out`."
-    import torch
-    from singan_gif_lib.mocogan_hd import load_mocogan_hd, generate_videos, generator_fingerprint
-    from singan_gif_lib.video import write_video
     if not args.run_dir.exists(): raise SinganGifError(f'{args.run_dir}: no such folder or file')
     device = get_device(args.device)
     M, cfg, meta = load_mocogan_hd(args.run_dir, device)
@@ -353,8 +343,6 @@ def _cinn_train_args(p: argparse.ArgumentParser) -> None:
 @subcommand('cinn-train', 'cINN image-to-video: train the video autoencoder and the conditional INN on sky time-lapse clips.', _cinn_train_args)
 def cinn_train(args: argparse.Namespace) -> int:
     "Train (or resume, or load finished) stages into `args.out`; the model ends in `args.out/model.safetensors`."
-    from singan_gif_lib.video_ae import VideoAEConfig, train_image_to_video
-    from singan_gif_lib.data import SkyTimelapse
     flags = dict(n_steps=args.steps, n_clips=args.clips)
     cfg = VideoAEConfig.from_preset(args.preset, **{k: v for k, v in flags.items() if v is not None})
     ds = SkyTimelapse(n_clips=cfg.n_clips, n_frames=cfg.n_frames, size=cfg.size, seed=0)
@@ -366,7 +354,6 @@ def cinn_train(args: argparse.Namespace) -> int:
 # %% ../nbs/05_cli.ipynb #0f22a9b5
 def _image_tensor(path: Path, size: tuple[int, int]):
     "An image file (or a video's first frame) as a (3, H, W) tensor in [-1, 1] at `size` (H, W)."
-    from singan_gif_lib.video import to_tensor, resize_video
     frame = _read_image(path)[None]                                 # (1, H0, W0, 3) uint8
     return resize_video(to_tensor(frame), (1, *size))[0, :, 0]      # (3, H, W)
 
@@ -385,10 +372,6 @@ def _cinn_animate_args(p: argparse.ArgumentParser) -> None:
 @subcommand('cinn-animate', 'cINN image-to-video: animate one still image into several possible futures.', _cinn_animate_args)
 def cinn_animate(args: argparse.Namespace) -> int:
     "Animate `args.image` with a trained ImageToVideo and write the futures side by side to `args.out`."
-    import torch
-    from singan_gif_lib.video_ae import load_image_to_video
-    from singan_gif_lib.metrics import ASSETS
-    from singan_gif_lib.video import write_video
     if args.model is not None and not args.model.exists(): raise SinganGifError(f'{args.model}: no such folder or file')
     model = load_image_to_video(args.model if args.model is not None else ASSETS / 'cinn_sky32_model.safetensors', get_device(args.device))
     n_eta = model.cfg.n_eta
@@ -398,7 +381,6 @@ def cinn_animate(args: argparse.Namespace) -> int:
     x0 = _image_tensor(args.image, model.cfg.size)
     x = model.animate(x0, args.n, args.direction if n_eta else None, temperature=args.temperature,
                       generator=torch.Generator().manual_seed(args.seed), mode=args.mode)      # (n, 3, T, H, W)
-    from singan_gif_lib.show import video_grid
     row = video_grid(x, ncols=args.n, pad=0)                                                  # (3, T, H, n*W)
     print(f"{write_video(args.out, row, fps=args.fps)}: {args.n} futures of {x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} (WxH) each")
     return 0

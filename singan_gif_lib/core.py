@@ -5,7 +5,7 @@
 # %% ../nbs/00_core.ipynb #99df5dd7
 from __future__ import annotations
 
-import dataclasses, hashlib, json, math, os, random, tempfile, typing, warnings
+import dataclasses, hashlib, json, math, os, random, tempfile, time, typing, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +16,10 @@ import torch
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['SinganGifError', 'CheckpointError', 'ConfigError', 'atomic_write', 'get_device', 'seed_everything',
+__all__ = ['ASSETS', 'SinganGifError', 'CheckpointError', 'ConfigError', 'atomic_write', 'get_device', 'seed_everything',
            'seeded_generator', 'PresetConfig', 'save_checkpoint', 'load_checkpoint', 'hashed_checkpoint_path',
-           'state_tensors', 'load_state_tensors', 'progress', 'History', 'fit', 'Resumed', 'load_or_start']
+           'state_tensors', 'load_state_tensors', 'progress', 'History', 'fit', 'Resumed', 'load_or_start', 'TrainRun',
+           'run_checkpoint_path', 'check_run_settings', 'train_run']
 
 # %% ../nbs/00_core.ipynb #242766b9
 class SinganGifError(Exception):
@@ -64,6 +65,9 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     if torch.cuda.is_available(): return torch.device('cuda')
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
+
+# %% ../nbs/00_core.ipynb #e8337c11
+ASSETS = Path(__file__).resolve().parent / 'assets' if '__file__' in globals() else Path('../singan_gif_lib/assets').resolve()   # shipped weights
 
 # %% ../nbs/00_core.ipynb #cc138f26
 def seed_everything(seed: int) -> None:
@@ -312,3 +316,105 @@ def load_or_start(path: str | Path | None, # the run's checkpoint (None: the run
     warnings.warn(f"{path}: the checkpoint stops at step {meta['step']} of {n_steps}; training starts over and overwrites it "
                   "(pass resume=True to continue it)", stacklevel=3)
     return Resumed(tensors, meta, 0, History(), False)
+
+# %% ../nbs/00_core.ipynb #7e795c3b
+class TrainRun:
+    "A paper's training as `train_run` drives it; subclasses set `name` and `n_steps` and write `step`, `tensors`, `load` and `settings`."
+    name: str = 'run'                        # start of the checkpoint's file name
+    n_steps: int = 0                         # the run's length in steps
+    checkpoint_every: int = 0                # steps between checkpoints (0: only at the end)
+    log_every: int = 1                       # log the step's values every that many steps
+    hashed: bool = True                      # file <name>-<hash of checkpoint_key()>.safetensors; False: <name>.safetensors
+    budget_fields: tuple[str, ...] = ()      # settings that `resume=True` may change (a longer budget continues a checkpoint)
+    device: torch.device = torch.device('cpu')
+    is_main: bool = True                     # False on the other ranks of a distributed run: no bar, no files
+
+    def step(self, i: int) -> dict[str, float]:
+        "Training step `i`: update the networks, return the values to log."
+        raise NotImplementedError
+    def tensors(self) -> dict[str, Tensor]:
+        "Everything a checkpoint keeps (weights, buffers, optimiser moments), e.g. via `state_tensors`."
+        raise NotImplementedError
+    def load(self, tensors: dict[str, Tensor], meta: dict) -> None:
+        "Restore what `tensors()` returned (`meta`: the checkpoint's metadata, e.g. its 'step')."
+        raise NotImplementedError
+    def settings(self) -> dict:
+        "JSON-ready: everything that decides the run (config, data, variant...); a checkpoint with other settings is refused."
+        raise NotImplementedError
+    def checkpoint_key(self) -> dict:
+        "What the file name's hash is made of (default: `settings()`)."
+        return self.settings()
+    def meta(self) -> dict:
+        "Extra metadata written with every checkpoint."
+        return {}
+    def begin(self, start: int) -> None:
+        "Called once before the first step of a call (e.g. data-dependent initialisation at `start == 0`)."
+    def finish(self, history: History) -> bool:
+        "Called when the run has all its steps (also when a finished checkpoint was loaded); True: `history` changed, save again."
+        return False
+    @property
+    def desc(self) -> str:
+        "The progress bar's label."
+        return self.name
+
+# %% ../nbs/00_core.ipynb #74da7f80
+def run_checkpoint_path(run: TrainRun, out_dir: str | Path) -> Path:
+    "Where `run` keeps its checkpoint in `out_dir`: <name>-<hash of checkpoint_key()>.safetensors, or <name>.safetensors when not `hashed`."
+    if run.hashed: return hashed_checkpoint_path(out_dir, run.name, run.checkpoint_key())
+    return Path(out_dir) / f'{run.name}.safetensors'
+
+def _flat(d: dict, pre: str = '') -> dict:
+    "{'cfg': {'lr': 1}} -> {'cfg.lr': 1}"
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v: out.update(_flat(v, f'{pre}{k}.'))
+        else: out[f'{pre}{k}'] = v
+    return out
+
+def check_run_settings(run: TrainRun, path: Path, meta: dict, resume: bool) -> None:
+    "Raise CheckpointError unless the checkpoint `meta` at `path` was written with `run`'s settings (with `resume`, up to its budget)."
+    saved = meta.get('settings')
+    if saved is None:
+        if run.hashed: return                # an older checkpoint: its file name's hash certifies the settings
+        raise CheckpointError(f"{path}: written by an older version of singan_gif_lib (no 'settings' entry); delete it to train again")
+    a, b = _flat(saved), _flat(json.loads(json.dumps(run.settings())))
+    diff = {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
+    if not diff: return
+    budget = set(diff) <= set(run.budget_fields)
+    if budget and resume: return
+    hint = 'pass resume=True to continue it with the new budget' if budget else 'use another out_dir or delete the file'
+    raise CheckpointError(f"{path}: written for another configuration of {run.name} (checkpoint vs now: {diff}); {hint}")
+
+# %% ../nbs/00_core.ipynb #df065413
+def train_run(run: TrainRun,
+              out_dir: str | Path | None = None, # checkpoint folder; None: nothing loaded, nothing written
+              resume: bool = False, # continue an unfinished checkpoint of this run
+              max_steps: int | None = None, # stop after that many steps in this call (time-boxed runs; resume later)
+              show_progress: bool = True,
+             ) -> History:
+    "Load-or-train `run`: check and load its checkpoint, train the missing steps with `fit`, save, and log the cumulative wall time as 'seconds'."
+    path = run_checkpoint_path(run, out_dir) if out_dir is not None else None
+    found = load_or_start(path, run.n_steps, resume, lambda meta: check_run_settings(run, path, meta, resume), run.device)
+    if found.restore: run.load(found.tensors, found.meta)
+    start, history = found.start, found.history
+    before = float(found.meta.get('seconds', 0.0)) if found.restore else 0.0      # wall time of earlier calls
+    t0 = time.time()
+    end = run.n_steps if max_steps is None else min(run.n_steps, start + max_steps)
+
+    elapsed = lambda: before + time.time() - t0
+
+    def write(step: int) -> None:
+        if path is not None and run.is_main:
+            save_checkpoint(path, run.tensors(), {'name': run.name, 'settings': run.settings(), 'step': step, 'seconds': elapsed(),
+                                                  'device': str(run.device), 'history': history.to_dict(), **run.meta()})
+    def checkpoint(step: int) -> None:
+        if step == end: history.log(step, seconds=elapsed())                       # the call's last checkpoint logs the wall time
+        write(step)
+    if end > start:
+        run.begin(start)
+        fit(run.step, end, start=start, desc=run.desc, history=history, checkpoint_fn=checkpoint, checkpoint_every=run.checkpoint_every,
+            log_every=run.log_every, show_progress=show_progress and run.is_main)      # fit writes the last checkpoint
+    run.steps_done = max(start, end)
+    run.seconds = elapsed() if end > start else before
+    if run.steps_done == run.n_steps and run.finish(history): write(end)
+    return history

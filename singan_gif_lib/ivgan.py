@@ -5,7 +5,7 @@
 # %% ../nbs/22_ivgan.ipynb #d16f605a
 from __future__ import annotations
 
-import argparse, functools, math, os, sys, time
+import argparse, functools, math, os, sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar, Sequence
@@ -14,18 +14,19 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn, Tensor
+from torch.nn.parallel import DistributedDataParallel as DDP
 
-from .core import (seeded_generator, hashed_checkpoint_path, load_or_start, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
-                                 save_checkpoint, state_tensors, load_state_tensors, get_device,
-                                 seed_everything)
-from .data import item_tensor, check_dataset as check_items
+from . import data, metrics
+from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, PresetConfig, History,
+                                 state_tensors, load_state_tensors, get_device, seed_everything, TrainRun, train_run)
+from .data import CachedClips, sample_batch, check_dataset as check_items
 from .losses import (wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, lipschitz_penalty,
                                    zero_centered_penalty, drift_penalty, spectral_norm_all)
 
 # %% auto #0
 __all__ = ['METRICS', 'VARIANTS', 'DATASETS', 'IVGANError', 'IVGANConfig', 'VideoLayerNorm', 'Generator', 'Critic',
-           'check_variant', 'build_critic', 'critic_loss', 'sample_batch', 'check_dataset', 'video_distance',
-           'IVGANRun', 'checkpoint_path', 'init_distributed', 'train_ivgan', 'CachedClips', 'make_dataset', 'main']
+           'check_variant', 'build_critic', 'critic_loss', 'check_dataset', 'video_distance', 'run_settings',
+           'IVGANRun', 'checkpoint_path', 'init_distributed', 'train_ivgan', 'make_dataset', 'main']
 
 # %% ../nbs/22_ivgan.ipynb #3527b303
 class IVGANError(SinganGifError, ValueError):
@@ -163,15 +164,6 @@ def critic_loss(critic: Callable[[Tensor], Tensor], # D, possibly DDP-wrapped
     drift = drift_penalty(real_s, cfg.eps_drift) if variant == 'drift' else w.new_zeros(())
     return {'loss': w + pen + drift, 'wasserstein': -w.detach(), 'penalty': pen.detach(), 'drift': drift.detach()}
 
-# %% ../nbs/22_ivgan.ipynb #d3a599de
-def sample_batch(dataset: Sequence, # items: video (3, T, H, W) in [-1, 1], or (video, label)
-                 n: int, # clips to draw (with replacement)
-                 gen: torch.Generator, # CPU generator that fixes the draw
-                ) -> Tensor:
-    "Draw `n` clips uniformly with replacement: (n, 3, T, H, W) float32."
-    idx = torch.randint(len(dataset), (n,), generator=gen)
-    return torch.stack([item_tensor(dataset[int(i)]).float() for i in idx])  # (n, 3, T, H, W)
-
 # %% ../nbs/22_ivgan.ipynb #83cebd0f
 def check_dataset(dataset: Sequence, cfg: IVGANConfig) -> None:
     "Raise IVGANError unless `dataset` yields (3, frames, size, size) clips in [-1, 1]."
@@ -181,8 +173,7 @@ def check_dataset(dataset: Sequence, cfg: IVGANConfig) -> None:
 @functools.lru_cache(maxsize=1)
 def _video_features() -> Callable[[Tensor], Tensor]:
     "The shipped VideoFeatureNet embedding (our stand-in for I3D), loaded once."
-    from singan_gif_lib.metrics import load_video_features
-    return load_video_features()
+    return metrics.load_video_features()
 
 # %% ../nbs/22_ivgan.ipynb #54011f5e
 def video_distance(real: Tensor, # (N, 3, T, H, W) in [-1, 1]
@@ -191,20 +182,25 @@ def video_distance(real: Tensor, # (N, 3, T, H, W) in [-1, 1]
                    seed: int = 0, # fixes the random projections of 'swd'
                   ) -> float:
     "Distance between two sets of clips: FVD under the shipped video features ('fvd') or sliced Wasserstein on 3x7x7 patches ('swd')."
-    from singan_gif_lib import metrics
     if metric == 'swd':
         return metrics.sliced_wasserstein_patches(real, fake, patch=(min(3, real.shape[2]), 7, 7), n_proj=64, seed=seed, max_patches=4096)
     if metric == 'fvd': return metrics.fvd(real, fake, _video_features())
     raise IVGANError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
 
 # %% ../nbs/22_ivgan.ipynb #0088a758
-class IVGANRun:
+def run_settings(cfg: IVGANConfig, variant: str, dataset: Sequence) -> dict:
+    "What decides an iVGAN run: the config, the variant and the dataset's type and length (hashed into the checkpoint's name)."
+    return {'cfg': cfg.settings(), 'variant': variant, 'data': [type(dataset).__name__, len(dataset)]}
+
+class IVGANRun(TrainRun):
     "Generator, critic, Adam optimisers and the training step of one variant (DDP-wrapped when distributed)."
     def __init__(self, cfg: IVGANConfig, variant: str, dataset: Sequence, device: str | torch.device | None = None,
                  distributed: bool = False):
         self.cfg, self.variant, self.dataset = cfg, check_variant(variant), dataset
         check_dataset(dataset, cfg)
+        self.name, self.n_steps, self.checkpoint_every = variant, cfg.n_steps, cfg.checkpoint_every
         self.rank, self.world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
+        self.is_main = self.rank == 0
         if cfg.batch_size % self.world: raise IVGANError(f"batch_size {cfg.batch_size} is not divisible by the {self.world} processes")
         self.local_batch = cfg.batch_size // self.world
         self.device = get_device(device)
@@ -214,12 +210,14 @@ class IVGANRun:
         self.optD = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=cfg.betas)
         self.G_train, self.D_train = self.G, self.D
         if distributed:
-            from torch.nn.parallel import DistributedDataParallel as DDP
             if self.device.type == 'cuda': self.G = nn.SyncBatchNorm.convert_sync_batchnorm(self.G); self.optG = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=cfg.betas)
             ids = [self.device.index] if self.device.type == 'cuda' else None
             self.G_train, self.D_train = DDP(self.G, device_ids=ids), DDP(self.D, device_ids=ids)
 
-    def step(self, i: int) -> dict[str, float]:
+    @property
+    def desc(self) -> str: return f'iVGAN {self.variant}'
+
+    def train_step(self, i: int) -> dict[str, float]:
         "Generator step `i`: n_critic critic steps (Eq. 14 + penalty), then one generator step (Eq. 6)."
         cfg, B, dev = self.cfg, self.local_batch, self.device
         g = seeded_generator(cfg.seed, i, self.rank)
@@ -239,6 +237,12 @@ class IVGANRun:
         return {'critic_loss': float(parts['loss'].detach()), 'wasserstein': float(parts['wasserstein']),
                 'penalty': float(parts['penalty']), 'generator_loss': float(g_loss.detach())}
 
+    def step(self, i: int) -> dict[str, float]:
+        "`train_step(i)`, and on rank 0 the distance after the first step and every `eval_every` steps (Fig. 4)."
+        out = self.train_step(i)
+        if self.is_main and ((i + 1) % self.cfg.eval_every == 0 or i == 0): out['distance'] = self.distance(seed=i)
+        return out
+
     @torch.no_grad()
     def sample(self, n: int, seed: int = 0) -> Tensor:
         "`n` clips from the generator in eval mode: (n, 3, T, H, W) on the CPU."
@@ -253,18 +257,31 @@ class IVGANRun:
         real = sample_batch(self.dataset, n, seeded_generator(seed, 'eval-real'))
         return video_distance(real, self.sample(n, seed), metric or self.cfg.metric, seed=seed)
 
+    def finish(self, history: History) -> bool:
+        "Table 1: the mean and spread of `eval_repeats` measurements of both metrics, once, when the run has all its steps."
+        if 'final_distance' in history.keys() or not self.is_main: return False
+        end = self.n_steps
+        for m in METRICS:
+            d = [self.distance(seed=10_000_019 + r, metric=m) for r in range(self.cfg.eval_repeats)]
+            history.log(end, **{f'final_{m}': float(np.mean(d)), f'final_{m}_std': float(np.std(d))})
+        history.log(end, final_distance=history.last(f'final_{self.cfg.metric}'), final_distance_std=history.last(f'final_{self.cfg.metric}_std'))
+        return True
+
+    def settings(self) -> dict: return run_settings(self.cfg, self.variant, self.dataset)
+    def meta(self) -> dict: return {'config': self.cfg.to_dict(), 'variant': self.variant, 'world_size': self.world}
+
     def tensors(self) -> dict[str, Tensor]:
         "Weights, buffers and optimiser moments of both networks."
         return state_tensors(G=self.G, D=self.D, optG=self.optG, optD=self.optD)
 
-    def load(self, tensors: dict[str, Tensor]) -> None:
+    def load(self, tensors: dict[str, Tensor], meta: dict | None = None) -> None:
         "Restore what `tensors()` returned."
         load_state_tensors({k: v.to(self.device) for k, v in tensors.items()}, G=self.G, D=self.D, optG=self.optG, optD=self.optD)
 
 # %% ../nbs/22_ivgan.ipynb #8e52cbd2
 def checkpoint_path(out_dir: str | Path, cfg: IVGANConfig, variant: str, dataset: Sequence) -> Path:
     "Where the checkpoint of (cfg, variant, dataset) lives: out_dir/<variant>-<hash>.safetensors."
-    return hashed_checkpoint_path(out_dir, variant, {'cfg': cfg.settings(), 'variant': variant, 'data': [type(dataset).__name__, len(dataset)]})
+    return hashed_checkpoint_path(out_dir, variant, run_settings(cfg, variant, dataset))
 
 # %% ../nbs/22_ivgan.ipynb #42494411
 def init_distributed() -> None:
@@ -291,55 +308,15 @@ def train_ivgan(cfg: IVGANConfig, variant: str, # one of VARIANTS
         init_distributed()
         if device is None and torch.cuda.is_available(): device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
     run = IVGANRun(cfg, variant, dataset, device, distributed)
-    path = checkpoint_path(out_dir, cfg, variant, dataset) if out_dir is not None else None
-    def check(meta: dict) -> None:
-        if meta.get('variant') != variant or not cfg.same_settings(meta.get('config', {})):
-            raise CheckpointError(f"{path}: written for another configuration or variant than {variant!r} with {cfg.to_dict()}")
-    found = load_or_start(path, cfg.n_steps, resume, check, run.device)
-    if found.restore: run.load(found.tensors)
-    start, history = found.start, found.history
-
-    def save(step: int) -> None:
-        if path is not None and run.rank == 0:
-            save_checkpoint(path, run.tensors(), {'config': cfg.to_dict(), 'variant': variant, 'step': step,
-                                                  'history': history.to_dict(), 'world_size': run.world})
-
-    def step_fn(i: int) -> dict[str, float]:
-        out = run.step(i)
-        if run.rank == 0 and ((i + 1) % cfg.eval_every == 0 or i == 0): out['distance'] = run.distance(seed=i)
-        return out
-
-    end = cfg.n_steps if max_steps is None else min(cfg.n_steps, start + max_steps)
-    t0 = time.time()
-    if end > start:
-        def checkpoint(step: int) -> None:                                             # fit's last checkpoint records this call's wall time
-            if step == end: history.log(end, seconds=time.time() - t0)
-            save(step)
-        fit(step_fn, end, start=start, desc=f'iVGAN {variant}', history=history, checkpoint_fn=checkpoint,
-            checkpoint_every=cfg.checkpoint_every, show_progress=show_progress and run.rank == 0)
-    if end == cfg.n_steps and 'final_distance' not in history.keys() and run.rank == 0:
-        for m in METRICS:   # Table 1: the mean of `eval_repeats` measurements, for both metrics
-            d = [run.distance(seed=10_000_019 + r, metric=m) for r in range(cfg.eval_repeats)]
-            history.log(end, **{f'final_{m}': float(np.mean(d)), f'final_{m}_std': float(np.std(d))})
-        history.log(end, final_distance=history.last(f'final_{cfg.metric}'), final_distance_std=history.last(f'final_{cfg.metric}_std'))
-        save(end)
+    history = train_run(run, out_dir, resume, max_steps, show_progress)
     return run.G.eval(), history
 
 # %% ../nbs/22_ivgan.ipynb #e439c4a2
 DATASETS = {'shapes': 'BouncingShapes', 'sky': 'SkyTimelapse', 'textures': 'TextureClips'}
 
-class CachedClips:
-    "Memoise the items of a map-style dataset (the procedural clips are rendered once)."
-    def __init__(self, dataset: Sequence): self.dataset, self._memo = dataset, {}
-    def __len__(self) -> int: return len(self.dataset)
-    def __getitem__(self, i: int):
-        if i not in self._memo: self._memo[i] = self.dataset[i]
-        return self._memo[i]
-
 def make_dataset(name: str, # one of DATASETS
                  cfg: IVGANConfig, n_clips: int = 1000, seed: int = 0, cache: bool = True) -> Sequence:
     "The project dataset `name` rendered at cfg's size and length: items (video (3, T, H, W) in [-1, 1], label)."
-    from singan_gif_lib import data
     if name not in DATASETS: raise IVGANError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     ds = getattr(data, DATASETS[name])(n_clips=n_clips, n_frames=cfg.frames, size=(cfg.size, cfg.size), seed=seed)
     return CachedClips(ds) if cache else ds

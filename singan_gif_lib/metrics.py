@@ -11,12 +11,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from .core import SinganGifError
+from .core import SinganGifError, CheckpointError, ASSETS, fit, save_checkpoint, load_checkpoint, seed_everything
+from .data import TextureClips, SkyTimelapse, BouncingShapes
 
 # %% auto #0
-__all__ = ['ASSETS', 'MetricError', 'as_video_batch', 'video_frames', 'frechet_distance', 'fit_gaussian',
-           'frechet_distance_from_features', 'FeatureFn', 'sgfid', 'sifid', 'fvd', 'diversity', 'acd', 'psnr', 'ssim',
-           'video_patches', 'sliced_wasserstein_patches', 'patch_swd', 'motion_energy', 'colour_drift', 'blur_video',
+__all__ = ['MetricError', 'as_video_batch', 'video_frames', 'frechet_distance', 'fit_gaussian', 'frechet_distance_from_features',
+           'FeatureFn', 'sgfid', 'sifid', 'fvd', 'diversity', 'acd', 'psnr', 'ssim', 'video_patches',
+           'sliced_wasserstein_patches', 'patch_swd', 'motion_energy', 'colour_drift', 'blur_video',
            'single_video_checks', 'checks_table', 'FrameFeatureNet', 'VideoFeatureNet', 'train_feature_nets',
            'default_feature_datasets', 'load_feature_net', 'load_frame_features', 'load_video_features']
 
@@ -350,10 +351,6 @@ class VideoFeatureNet(nn.Module):
     def embed(self, x: Tensor) -> Tensor: return self.body(x).mean((2, 3, 4))         # (B, 128)
     def forward(self, x: Tensor) -> Tensor: return self.head(self.embed(x))           # (B, n_classes) logits
 
-# %% ../nbs/21_metrics.ipynb #034ecb36
-import singan_gif_lib
-ASSETS = Path(singan_gif_lib.__file__).parent / 'assets'   # shipped weights (package data)
-
 # %% ../nbs/21_metrics.ipynb #241b817a
 def _class_names(ds) -> list[str]:
     "Class names of a dataset: `classes`, else `textures`, else `N_CLASSES` numbered bins."
@@ -384,7 +381,6 @@ def _materialise(datasets: list, n_per_dataset: int, seed: int) -> tuple[Tensor,
 def _train_classifier(net: nn.Module, x: Tensor, y: Tensor, to_input: Callable[[Tensor, torch.Generator], Tensor],
                       steps: int, batch_size: int, lr: float, seed: int, desc: str) -> float:
     "Train `net` on (x, y) minibatches with Adam via core.fit; returns the final mean training loss."
-    from singan_gif_lib.core import fit
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
@@ -424,7 +420,6 @@ def train_feature_nets(frame_datasets: list, # datasets for the frame net: items
                        kinds: tuple[str, ...] = ('frame', 'video'), # which of the two nets to (re)train
                       ) -> dict[str, float]:
     "Train FrameFeatureNet and VideoFeatureNet on procedural data, save them with their test accuracy; returns the accuracies."
-    from singan_gif_lib.core import save_checkpoint, seed_everything
     out_dir = Path(out_dir) if out_dir is not None else ASSETS
     out_dir.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -450,7 +445,6 @@ def train_feature_nets(frame_datasets: list, # datasets for the frame net: items
 # %% ../nbs/21_metrics.ipynb #32e0ac6d
 def default_feature_datasets(n_frames: int = 8, size: tuple[int, int] = (32, 32), seed: int = 0) -> tuple[list, list]:
     "The datasets the shipped nets were trained on: textures for the frame net; textures, sky and shapes for the video net."
-    from singan_gif_lib.data import TextureClips, SkyTimelapse, BouncingShapes
     kw = dict(n_clips=100_000, n_frames=n_frames, size=size, seed=seed)
     return [TextureClips(**kw)], [TextureClips(**kw), SkyTimelapse(**kw), BouncingShapes(**kw)]
 
@@ -460,7 +454,6 @@ def load_feature_net(kind: str = 'frame', # 'frame' or 'video'
                      device: str | torch.device = 'cpu',
                     ) -> tuple[nn.Module, dict]:
     "Load a trained FrameFeatureNet/VideoFeatureNet in eval mode, with its metadata (classes, test accuracy)."
-    from singan_gif_lib.core import load_checkpoint, CheckpointError
     if kind not in ('frame', 'video'): raise MetricError(f"load_feature_net: kind must be 'frame' or 'video', got {kind!r}")
     path = Path(path) if path is not None else ASSETS / f'{kind}_features.safetensors'
     tensors, meta = load_checkpoint(path, device)

@@ -15,19 +15,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import (seeded_generator, hashed_checkpoint_path, load_or_start, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
-                                 save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
-                                 seed_everything)
-from .ivgan import CachedClips, sample_batch
+from fastcore.basics import patch
+from . import metrics
+from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History,
+                                 load_checkpoint, state_tensors, load_state_tensors, get_device, seed_everything, TrainRun, train_run)
+from .data import CachedClips, SkyTimelapse, sample_batch
 from .losses import hinge_critic_loss, hinge_generator_loss, ls_critic_loss, ls_generator_loss, wgan_gp_penalty
 
 # %% auto #0
 __all__ = ['GAN_LOSSES', 'MoCoGANHDError', 'ImageGenerator', 'ToyImageGenerator', 'PCA', 'fit_pca', 'check_basis',
            'MotionGenerator', 'interpolate_codes', 'MutualInfoHead', 'mutual_info_loss', 'VideoPatchDiscriminator',
            'ImageDiscriminator', 'augment', 'info_nce', 'FeatureQueue', 'MomentumEncoder', 'feature_matching_loss',
-           'MoCoGANHDConfig', 'check_image_generator', 'render', 'sky_clips', 'real_batch', 'sample_w', 'MoCoGANHDRun',
-           'generator_fingerprint', 'checkpoint_path', 'train_motion_generator', 'load_mocogan_hd', 'generate_videos',
-           'invert_image', 'evaluate_motion', 'predict_videos']
+           'MoCoGANHDConfig', 'check_image_generator', 'render', 'sky_clips', 'real_batch', 'sample_w',
+           'generator_fingerprint', 'run_settings', 'checkpoint_path', 'MoCoGANHDRun', 'train_motion_generator',
+           'load_mocogan_hd', 'generate_videos', 'invert_image', 'evaluate_motion', 'predict_videos']
 
 # %% ../nbs/32_mocogan_hd.ipynb #f0910404
 class MoCoGANHDError(SinganGifError, ValueError):
@@ -397,7 +398,6 @@ def render(G: ImageGenerator, # frozen image generator
 # %% ../nbs/32_mocogan_hd.ipynb #e211eb9b
 def sky_clips(cfg: MoCoGANHDConfig, size: int, n_clips: int | None = None, seed: int = 0) -> Sequence:
     "The real training clips: SkyTimelapse at `size`, cfg.clip_frames long, rendered once (items (video, label))."
-    from singan_gif_lib.data import SkyTimelapse
     return CachedClips(SkyTimelapse(n_clips=n_clips or cfg.n_clips, n_frames=cfg.clip_frames, size=(size, size), seed=seed))
 
 def real_batch(dataset: Sequence, n: int, cfg: MoCoGANHDConfig, generator: torch.Generator) -> Tensor:
@@ -412,13 +412,34 @@ def sample_w(G: ImageGenerator, n: int, generator: torch.Generator | None = None
     if device is None: device = next((p.device for p in G.parameters()), torch.device('cpu')) if isinstance(G, nn.Module) else 'cpu'
     return G.mapping(torch.randn(n, G.z_dim, generator=generator).to(device))
 
+# %% ../nbs/32_mocogan_hd.ipynb #a8539e08
+def generator_fingerprint(G: ImageGenerator) -> dict:
+    "Class, sizes and a short hash of the weights of an image generator."
+    h = hashlib.sha256()
+    if isinstance(G, nn.Module):
+        for k, v in sorted(G.state_dict().items()): h.update(k.encode()); h.update(v.detach().float().cpu().numpy().tobytes())
+    return {'class': type(G).__name__, 'z_dim': int(G.z_dim), 'w_dim': int(G.w_dim), 'size': int(G.size), 'hash': h.hexdigest()[:12]}
+
+def run_settings(cfg: MoCoGANHDConfig, fingerprint: dict) -> dict:
+    "What decides a motion-generator run: the config and the image generator's fingerprint (hashed into the checkpoint's name)."
+    return {'cfg': cfg.settings(), 'G': fingerprint}
+
+def checkpoint_path(out_dir: str | Path, cfg: MoCoGANHDConfig, G: ImageGenerator,
+                    fingerprint: dict | None = None, # generator_fingerprint(G) if already computed (it hashes every weight)
+                   ) -> Path:
+    "out_dir/motion-<hash of config and image generator>.safetensors"
+    return hashed_checkpoint_path(out_dir, 'motion', run_settings(cfg, generator_fingerprint(G) if fingerprint is None else fingerprint))
+
 # %% ../nbs/32_mocogan_hd.ipynb #7602776e
-class MoCoGANHDRun:
-    "Motion generator, MI head, discriminators, key encoder, queue, optimisers and one training step (Eq. 7)."
+class MoCoGANHDRun(TrainRun):
+    "Motion generator, MI head, discriminators, key encoder, queue, optimisers; `step` is one training step of Eq. 7."
+    name = 'motion'
     def __init__(self, cfg: MoCoGANHDConfig, G: ImageGenerator, dataset: Sequence | None = None,
                  device: str | torch.device | None = None, pca: PCA | None = None):
         check_image_generator(G)
         self.cfg, self.device = cfg, get_device(device)
+        self.n_steps, self.checkpoint_every = cfg.n_steps, cfg.checkpoint_every
+        self.fingerprint = generator_fingerprint(G)                                   # hashes every weight of G_I, once
         self.G = G.to(self.device).eval().requires_grad_(False) if isinstance(G, nn.Module) else G
         for m in (self.G.modules() if isinstance(self.G, nn.Module) else ()):  # every step backpropagates through G_I:
             if hasattr(m, 'fused'): m.fused = False                            # the unfused modulated conv is the same maths, faster on CPU
@@ -441,86 +462,104 @@ class MoCoGANHDRun:
         self.d_loss, self.g_loss = GAN_LOSSES[cfg.gan_loss]
         self.timing = {'image_generator': 0.0, 'rest': 0.0}                        # seconds, for the benchmark
 
+    desc = 'MoCoGAN-HD motion'
+
     def _render(self, codes: Tensor) -> Tensor:
         t0 = time.perf_counter(); v = render(self.G, codes); self.timing['image_generator'] += time.perf_counter() - t0
         return v
 
-    def step(self, i: int) -> dict[str, float]:
-        "One discriminator update (Eqs. 4-6) and one motion-generator update (Eqs. 3-5, feature matching)."
-        cfg, dev, B = self.cfg, self.device, self.cfg.batch_size
-        t_start, t_g0 = time.perf_counter(), self.timing['image_generator']
-        g = seeded_generator(cfg.seed, i)
-        real = real_batch(self.dataset, B, cfg, g).to(dev)                            # (B, 3, T, H, W)
-        w1 = sample_w(self.G, B, g, dev)                                               # (B, d)
-        self.M.train()
-        codes, h, eps = self.M(w1, cfg.n_frames, self.M.sample_noise(B, cfg.n_frames, g), return_hidden=True)
-        fake = self._render(codes)                                                     # (B, 3, T, H, W)
-        T = cfg.n_frames
-        t_idx = torch.randint(1, T, (B,), generator=g).to(dev)                         # one later frame per video
-        pick = lambda v, t: v[torch.arange(B, device=dev), :, t]                       # (B, 3, H, W)
-        out = {}
-        # --- discriminators ---
-        fd = fake.detach()
-        # $\mathcal L_{D_V}$ (Eq. 4) as LSGAN/hinge + GP
-        d_loss = self.d_loss(self.DV(real), self.DV(fd))
-        gp = cfg.gp_lambda * wgan_gp_penalty(self.DV, real, fd, torch.rand(B, generator=g).to(dev)) if cfg.gp_lambda else d_loss.new_zeros(())
-        out['d_video'] = d_loss.item(); out['gp'] = gp.item(); d_total = d_loss + gp
-        if cfg.use_image_d:
-            # $\mathcal L_{D_I}$ (Eq. 5): real = G_I(z_1), fake = G_I(z_t), t > 1
-            l_di = self.d_loss(self.DI(fd[:, :, 0]), self.DI(pick(fd, t_idx)))
-            x = pick(fd, torch.randint(0, T, (B,), generator=g).to(dev))               # one frame per video
-            q, k = self.DI.embed(augment(x, g)), self.key(augment(x, g))
-            # $\mathcal L_{contr}$ (Eq. 6)
-            l_c = info_nce(q, k, self.queue.keys, cfg.temperature)
-            d_total = d_total + cfg.lambda_di * l_di + cfg.lambda_contr * l_c
-            out['d_image'] = l_di.item(); out['contrastive'] = l_c.item()
-        # Eq. 7, discriminators' side: $\mathcal L_{D_V} + \lambda_{D_I}\mathcal L_{D_I} + \lambda_{contr}\mathcal L_{contr}$
-        self.optD.zero_grad(set_to_none=True); d_total.backward(); self.optD.step()
-        if cfg.use_image_d: self.key.update(self.DI); self.queue.push(k)
-        # --- motion generator ---
-        self.DV.requires_grad_(False); self.DI.requires_grad_(False)
-        g_total = self.g_loss(self.DV(fake)); out['g_video'] = g_total.item()
-        if cfg.use_image_d:
-            later = fake[:, :, 1:].transpose(1, 2).reshape(-1, *fake.shape[1:2], *fake.shape[3:])   # (B*(T-1), 3, H, W)
-            g_di = self.g_loss(self.DI(pick(fake, t_idx)))
-            f_all = self.DI.features(torch.cat([fake[:, :, 0], later]))              # (B + B*(T-1), C)
-            fm = feature_matching_loss(f_all[:B], f_all[B:].view(B, T - 1, -1))
-            g_total = g_total + cfg.lambda_di * g_di + cfg.lambda_contr * fm
-            out['g_image'] = g_di.item(); out['feature_matching'] = fm.item()
-        if cfg.use_mi:
-            # $-\mathcal L_m$ (Eq. 3)
-            lm = mutual_info_loss(self.H, h, eps); g_total = g_total + cfg.lambda_m * lm; out['mutual_info'] = -lm.item()
-        # Eq. 7, G_M's side: adversarial terms + $\lambda_{contr}$ feature matching + $\lambda_m (-\mathcal L_m)$
-        self.optG.zero_grad(set_to_none=True); g_total.backward(); self.optG.step()
-        self.DV.requires_grad_(True); self.DI.requires_grad_(True)
-        # the backward through G_I is counted with the rest (autograd does not split it)
-        self.timing['rest'] += time.perf_counter() - t_start - (self.timing['image_generator'] - t_g0)
-        out['g_total'] = g_total.item()
-        return out
+    def settings(self) -> dict: return run_settings(self.cfg, self.fingerprint)
+    def meta(self) -> dict:
+        return {'config': self.cfg.to_dict(), 'image_generator': self.fingerprint, 'pca_ratio': self.pca.ratio.tolist(), 'timing': self.timing}
 
     def tensors(self) -> dict[str, Tensor]:
-        "Weights, buffers and optimiser moments."
+        "Weights, buffers (the PCA basis among them) and optimiser moments."
         return state_tensors(M=self.M, H=self.H, DV=self.DV, DI=self.DI, key=self.key, queue=self.queue, optG=self.optG, optD=self.optD)
 
-    def load(self, tensors: dict[str, Tensor]) -> None:
-        "Restore what `tensors()` returned."
+    def load(self, tensors: dict[str, Tensor], meta: dict | None = None) -> None:
+        "Restore what `tensors()` returned, and the checkpoint's PCA."
         load_state_tensors({k: v.to(self.device) for k, v in tensors.items()}, M=self.M, H=self.H, DV=self.DV, DI=self.DI,
                            key=self.key, queue=self.queue, optG=self.optG, optD=self.optD)
+        if meta is not None and 'pca_ratio' in meta:
+            self.pca = PCA(tensors['M.pca_mean'].cpu(), tensors['M.pca_basis'].cpu(), tensors['M.pca_std'].cpu(), torch.tensor(meta['pca_ratio']))
 
-# %% ../nbs/32_mocogan_hd.ipynb #a8539e08
-def generator_fingerprint(G: ImageGenerator) -> dict:
-    "Class, sizes and a short hash of the weights of an image generator."
-    h = hashlib.sha256()
-    if isinstance(G, nn.Module):
-        for k, v in sorted(G.state_dict().items()): h.update(k.encode()); h.update(v.detach().float().cpu().numpy().tobytes())
-    return {'class': type(G).__name__, 'z_dim': int(G.z_dim), 'w_dim': int(G.w_dim), 'size': int(G.size), 'hash': h.hexdigest()[:12]}
+# %% ../nbs/32_mocogan_hd.ipynb #8b933ef0
+def _pick(v: Tensor, t: Tensor) -> Tensor:
+    "Frame t[b] of video b: (B, 3, T, H, W), (B,) -> (B, 3, H, W)."
+    return v[torch.arange(v.shape[0], device=v.device), :, t]
 
-def checkpoint_path(out_dir: str | Path, cfg: MoCoGANHDConfig, G: ImageGenerator,
-                    fingerprint: dict | None = None, # generator_fingerprint(G) if already computed (it hashes every weight)
-                   ) -> Path:
-    "out_dir/motion-<hash of config and image generator>.safetensors"
-    fingerprint = generator_fingerprint(G) if fingerprint is None else fingerprint
-    return hashed_checkpoint_path(out_dir, 'motion', {'cfg': cfg.settings(), 'G': fingerprint})
+@patch
+def discriminator_step(self: MoCoGANHDRun, real: Tensor, # (B, 3, T, H, W) real clips
+                       fake: Tensor, # (B, 3, T, H, W) rendered trajectories (detached here)
+                       t_idx: Tensor, # (B,) one later frame per video, for D_I
+                       g: torch.Generator, # the step's generator (GP weights, frames, augmentations)
+                      ) -> dict[str, float]:
+    "One update of D_V and D_I: L_DV + GP (Eq. 4) + lambda_DI L_DI (Eq. 5) + lambda_contr L_contr (Eq. 6)."
+    cfg, dev, B, T = self.cfg, self.device, real.shape[0], real.shape[2]
+    out, fd = {}, fake.detach()
+    # $\mathcal L_{D_V}$ (Eq. 4) as LSGAN/hinge + GP
+    d_loss = self.d_loss(self.DV(real), self.DV(fd))
+    gp = cfg.gp_lambda * wgan_gp_penalty(self.DV, real, fd, torch.rand(B, generator=g).to(dev)) if cfg.gp_lambda else d_loss.new_zeros(())
+    out['d_video'] = d_loss.item(); out['gp'] = gp.item(); d_total = d_loss + gp
+    if cfg.use_image_d:
+        # $\mathcal L_{D_I}$ (Eq. 5): real = G_I(z_1), fake = G_I(z_t), t > 1
+        l_di = self.d_loss(self.DI(fd[:, :, 0]), self.DI(_pick(fd, t_idx)))
+        x = _pick(fd, torch.randint(0, T, (B,), generator=g).to(dev))                  # one frame per video
+        q, k = self.DI.embed(augment(x, g)), self.key(augment(x, g))
+        # $\mathcal L_{contr}$ (Eq. 6)
+        l_c = info_nce(q, k, self.queue.keys, cfg.temperature)
+        d_total = d_total + cfg.lambda_di * l_di + cfg.lambda_contr * l_c
+        out['d_image'] = l_di.item(); out['contrastive'] = l_c.item()
+    # Eq. 7, discriminators' side: $\mathcal L_{D_V} + \lambda_{D_I}\mathcal L_{D_I} + \lambda_{contr}\mathcal L_{contr}$
+    self.optD.zero_grad(set_to_none=True); d_total.backward(); self.optD.step()
+    if cfg.use_image_d: self.key.update(self.DI); self.queue.push(k)
+    return out
+
+# %% ../nbs/32_mocogan_hd.ipynb #ee304680
+@patch
+def generator_step(self: MoCoGANHDRun, fake: Tensor, # (B, 3, T, H, W) rendered trajectories, with their graph
+                   h: Tensor, # decoder hidden states, for H (Eq. 3)
+                   eps: Tensor, # the noise that made them
+                   t_idx: Tensor, # (B,) the later frames D_I judges
+                  ) -> dict[str, float]:
+    "One update of G_M and H: adversarial terms + lambda_contr feature matching + lambda_m (-L_m) (Eq. 3)."
+    cfg, B, T = self.cfg, fake.shape[0], fake.shape[2]
+    self.DV.requires_grad_(False); self.DI.requires_grad_(False)
+    g_total = self.g_loss(self.DV(fake)); out = {'g_video': g_total.item()}
+    if cfg.use_image_d:
+        later = fake[:, :, 1:].transpose(1, 2).reshape(-1, *fake.shape[1:2], *fake.shape[3:])   # (B*(T-1), 3, H, W)
+        g_di = self.g_loss(self.DI(_pick(fake, t_idx)))
+        f_all = self.DI.features(torch.cat([fake[:, :, 0], later]))              # (B + B*(T-1), C)
+        fm = feature_matching_loss(f_all[:B], f_all[B:].view(B, T - 1, -1))
+        g_total = g_total + cfg.lambda_di * g_di + cfg.lambda_contr * fm
+        out['g_image'] = g_di.item(); out['feature_matching'] = fm.item()
+    if cfg.use_mi:
+        # $-\mathcal L_m$ (Eq. 3)
+        lm = mutual_info_loss(self.H, h, eps); g_total = g_total + cfg.lambda_m * lm; out['mutual_info'] = -lm.item()
+    # Eq. 7, G_M's side: adversarial terms + $\lambda_{contr}$ feature matching + $\lambda_m (-\mathcal L_m)$
+    self.optG.zero_grad(set_to_none=True); g_total.backward(); self.optG.step()
+    self.DV.requires_grad_(True); self.DI.requires_grad_(True)
+    out['g_total'] = g_total.item()
+    return out
+
+# %% ../nbs/32_mocogan_hd.ipynb #9481d4ee
+@patch
+def step(self: MoCoGANHDRun, i: int) -> dict[str, float]:
+    "Training step `i`: a real batch and a rendered one, then `discriminator_step` and `generator_step`."
+    cfg, dev, B = self.cfg, self.device, self.cfg.batch_size
+    t_start, t_g0 = time.perf_counter(), self.timing['image_generator']
+    g = seeded_generator(cfg.seed, i)
+    real = real_batch(self.dataset, B, cfg, g).to(dev)                            # (B, 3, T, H, W)
+    w1 = sample_w(self.G, B, g, dev)                                               # (B, d)
+    self.M.train()
+    codes, h, eps = self.M(w1, cfg.n_frames, self.M.sample_noise(B, cfg.n_frames, g), return_hidden=True)
+    fake = self._render(codes)                                                     # (B, 3, T, H, W)
+    t_idx = torch.randint(1, cfg.n_frames, (B,), generator=g).to(dev)              # one later frame per video
+    out = self.discriminator_step(real, fake, t_idx, g)
+    out.update(self.generator_step(fake, h, eps, t_idx))
+    # the backward through G_I is counted with the rest (autograd does not split it)
+    self.timing['rest'] += time.perf_counter() - t_start - (self.timing['image_generator'] - t_g0)
+    return out
 
 # %% ../nbs/32_mocogan_hd.ipynb #f4452b8b
 def train_motion_generator(cfg: MoCoGANHDConfig, G_image: ImageGenerator, # the frozen image generator
@@ -533,32 +572,8 @@ def train_motion_generator(cfg: MoCoGANHDConfig, G_image: ImageGenerator, # the 
                            return_run: bool = False, # also return the MoCoGANHDRun (discriminators, timing)
                           ) -> tuple[MotionGenerator, History] | tuple[MotionGenerator, History, MoCoGANHDRun]:
     "Train (or load) G_M on real clips with the image generator frozen (Eq. 7); returns G_M (eval mode) and the history."
-    check_image_generator(G_image)
-    dataset = sky_clips(cfg, G_image.size, seed=cfg.seed) if dataset is None else dataset
-    fingerprint = generator_fingerprint(G_image)                                      # hashed once per call
-    path = checkpoint_path(out_dir, cfg, G_image, fingerprint) if out_dir is not None else None
-    def check(meta: dict) -> None:
-        if not cfg.same_settings(meta.get('config', {})) or meta.get('image_generator') != fingerprint:
-            raise CheckpointError(f"{path}: written for another configuration or image generator")
-    found = load_or_start(path, cfg.n_steps, resume, check)
-    t = found.tensors                                                                  # a checkpoint's PCA is kept even when restarting
-    pca = None if t is None else PCA(t['M.pca_mean'], t['M.pca_basis'], t['M.pca_std'], torch.tensor(found.meta['pca_ratio']))
-    run = MoCoGANHDRun(cfg, G_image, dataset, device, pca)
-    if found.restore: run.load(t)
-    start, history = found.start, found.history
-
-    def save(step: int) -> None:
-        if step == end: history.log(end, seconds=time.time() - t0)                     # the last checkpoint records the wall time
-        if path is not None:
-            save_checkpoint(path, run.tensors(), {'config': cfg.to_dict(), 'step': step, 'history': history.to_dict(),
-                                                  'image_generator': fingerprint,
-                                                  'pca_ratio': run.pca.ratio.tolist(), 'timing': run.timing})
-
-    end = cfg.n_steps if max_steps is None else min(cfg.n_steps, start + max_steps)
-    if end > start:
-        t0 = time.time()
-        fit(run.step, end, start=start, desc='MoCoGAN-HD motion', history=history, checkpoint_fn=save,
-            checkpoint_every=cfg.checkpoint_every, show_progress=show_progress)   # fit writes the final checkpoint
+    run = MoCoGANHDRun(cfg, G_image, dataset, device)
+    history = train_run(run, out_dir, resume, max_steps, show_progress)
     run.M.eval()
     return (run.M, history, run) if return_run else (run.M, history)
 
@@ -619,8 +634,7 @@ def invert_image(G_image: ImageGenerator,
     x = x.to(dev)
     feat = None
     if feature_weight > 0:
-        from singan_gif_lib.metrics import load_feature_net
-        feat = load_feature_net('frame', device=dev)[0].feature_maps
+        feat = metrics.load_feature_net('frame', device=dev)[0].feature_maps
         fx = feat(x).detach()
     w = sample_w(G_image, n_mean, generator, dev).mean(0, keepdim=True).repeat(len(x), 1).requires_grad_(True)   # (B, d)
     opt = torch.optim.Adam([w], lr=lr)
@@ -639,7 +653,6 @@ def evaluate_motion(motion: MotionGenerator, G_image: ImageGenerator,
                     seed: int = 0,
                    ) -> dict[str, float]:
     "FVD (video features), ACD (frame features) and motion diversity of G_M's videos; ACD of the real clips for reference."
-    from singan_gif_lib import metrics
     vf, ff = metrics.load_video_features(), metrics.load_frame_features('vector')
     N, T = real.shape[0], real.shape[2]
     g = seeded_generator(seed, 'evaluate')
@@ -663,7 +676,6 @@ def predict_videos(motion: MotionGenerator, G_image: ImageGenerator,
     """Video prediction (Table 3): invert frame 1, run G_M, compare frames 2..T with the clip.
     Returns psnr/ssim (prediction), psnr_static/ssim_static (the inverted frame held still), psnr_upper/ssim_upper
     (the inversion of frame 1, the upper bound), 'videos' (N, 3, T, H, W) and the inverted codes 'w' (N, w_dim)."""
-    from singan_gif_lib import metrics
     N, T = real.shape[0], real.shape[2]
     if w is None: w = invert_image(G_image, real[:, :, 0], steps=steps, feature_weight=feature_weight, generator=seeded_generator(seed, 'invert'))
     n_codes = -(-(T - 1) // interpolate) + 1                                         # enough codes for T frames after interpolation

@@ -17,9 +17,10 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from torch.utils.checkpoint import checkpoint as _checkpoint
 
-from .core import (SinganGifError, CheckpointError, ConfigError, PresetConfig, History, fit, get_device,
-                                 seed_everything, seeded_generator, save_checkpoint, load_checkpoint, state_tensors, load_state_tensors)
 import warnings
+from .core import (SinganGifError, CheckpointError, ConfigError, PresetConfig, History, get_device, TrainRun, train_run,
+                                 hashed_checkpoint_path, seed_everything, seeded_generator, save_checkpoint, load_checkpoint,
+                                 state_tensors, load_state_tensors)
 from .losses import wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, pixel_gradient_penalty
 from .metrics import motion_energy
 from .video import read_video, resize_video, to_tensor
@@ -31,7 +32,7 @@ __all__ = ['TAIL_STD', 'MODES', 'MOTION_GRID', 'CHECKPOINT', 'pyramid_sizes', 'c
            'color_stats', 'color_stats_loss', 'timer_noise', 'time_correlated_noise', 'SinGANGIFConfig', 'check_config',
            'SinGANGIF', 'super_resolution_config', 'super_resolve', 'ScaleRun', 'recalibrate_batchnorm', 'train_scale',
            'calibrate_motion', 'save_singan_gif', 'load_singan_gif', 'real_pyramid', 'untrained_model', 'load_clip',
-           'train_singan_gif']
+           'train_singan_gif', 'run_dir', 'load_or_train']
 
 # %% ../nbs/10_singan_gif.ipynb #a26a313e
 def _ceil(x: float) -> int:
@@ -566,12 +567,13 @@ def _chunk_starts(T: int, t: int) -> list[int]:
     "Starts of chunks of t frames that cover a clip of T frames (the last one aligned to the end)."
     return sorted(set(list(range(0, T - t + 1, t)) + [T - t]))
 
-class ScaleRun:
+class ScaleRun(TrainRun):
     "Training state of scale n (Eq. 3-6): G_n, its two critics and optimisers, sigma_n and the cached reconstruction input; `step(i)` is one iteration."
     def __init__(self, model: SinGANGIF, n: int, # the scale to train (all coarser ones trained)
                  critics: tuple | None = None): # critics of scale n-1 (copied when `copy_critics` and channels match)
         c, dev = model.cfg, model.device
         self.model, self.n, self.cfg, self.device = model, n, c, dev
+        self.name, self.n_steps, self.log_every = f'scale{n}', c.iters, 1    # `step` itself returns values every cfg.log_every
         seed_everything(c.seed * 100_003 + n)
         if n == 0: model.z_star.copy_(_z_star(model))                            # z*: fixed for the whole training
         ch = lambda k: channels_at(k, c.nfc, c.max_nfc)
@@ -698,7 +700,7 @@ def recalibrate_batchnorm(run: ScaleRun, n_random: int = 4) -> None:
         G.eval()
 
 @patch
-def finish(self: ScaleRun) -> dict[str, float]:
+def end_scale(self: ScaleRun) -> dict[str, float]:
     "End of the scale: recalibrate BatchNorm, freeze G_n, and compare the full-clip reconstruction with its upsampled input."
     recalibrate_batchnorm(self, self.cfg.bn_recalibrate)
     self.G.eval(); _set_trainable(self.G, False)
@@ -709,15 +711,23 @@ def finish(self: ScaleRun) -> dict[str, float]:
                       f"the upsampled input it started from ({self.rec_start:.3f})", stacklevel=2)
     return dict(rec_start=self.rec_start, rec_end=rec_end)
 
+@patch
+def finish(self: ScaleRun, history: History) -> bool:
+    "`train_run`'s end of the run: `end_scale`, logged (the model's checkpoint is written per scale by `train_singan_gif`)."
+    history.log(self.n_steps, **self.end_scale())
+    return False
+
+@patch(as_prop=True)
+def desc(self: ScaleRun) -> str:
+    h, w = self.model.sizes[self.n]
+    return f'scale {self.n + 1}/{self.model.n_scales} ({h}x{w})'
+
 def train_scale(model: SinGANGIF, n: int, # the scale to train (all coarser ones trained)
                 critics: tuple | None = None, # critics of scale n-1
                 show_progress: bool = True) -> tuple[History, tuple]:
     "Train G_n and its two critics (Eq. 3-6); append G_n and sigma_n to the model; return (history, critics)."
-    c = model.cfg; run = ScaleRun(model, n, critics)
-    h, w = model.sizes[n]
-    hist = fit(run.step, c.iters, desc=f'scale {n + 1}/{model.n_scales} ({h}x{w})', show_progress=show_progress)
-    hist.log(c.iters, **run.finish())
-    return hist, run.critics
+    run = ScaleRun(model, n, critics)
+    return train_run(run, show_progress=show_progress), run.critics
 
 # %% ../nbs/10_singan_gif.ipynb #0f8f5469
 MOTION_GRID = (0.8, 0.9, 0.95, 0.97, 0.98, 0.99)
@@ -863,3 +873,15 @@ def train_singan_gif(video, # path of a GIF/video, uint8 frames (T, H, W, 3) (a 
         save_singan_gif(model, out_dir, critics, histories)
     model.histories = [History.from_dict(h) for h in histories]
     return model.eval()
+
+# %% ../nbs/10_singan_gif.ipynb #a8e120e6
+def run_dir(root: str | Path, # the folder of all runs
+            video: str | Path, # the training clip's path
+            cfg: SinGANGIFConfig) -> Path:
+    "root/<clip name>_<mode>-<hash of the clip's path and cfg's settings>: the folder `train_singan_gif(..., resume=True)` loads or fills."
+    return hashed_checkpoint_path(root, f'{Path(video).stem}_{cfg.mode}', {'clip': str(video), 'cfg': cfg.settings()}).with_suffix('')
+
+def load_or_train(video: str | Path, cfg: SinGANGIFConfig, root: str | Path = 'runs/singan_gif', device: str | None = None,
+                  progress: bool = True) -> SinGANGIF:
+    "The model of `video` and `cfg` from `run_dir(root, video, cfg)`, training whatever scales are missing."
+    return train_singan_gif(video, cfg, run_dir(root, video, cfg), resume=True, device=device, progress=progress)

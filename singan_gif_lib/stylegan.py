@@ -5,7 +5,7 @@
 # %% ../nbs/30_stylegan.ipynb #af92b6bb
 from __future__ import annotations
 
-import copy, json, math, time
+import copy, json, math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Sequence
@@ -15,16 +15,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import (seeded_generator, hashed_checkpoint_path, load_or_start, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
-                                 seed_everything)
-from .data import check_dataset
+                                 seed_everything, TrainRun, train_run, ASSETS)
+from .data import SkyTimelapse, check_dataset
 from .losses import ns_critic_loss, ns_generator_loss, r1_penalty
 
 # %% auto #0
-__all__ = ['NOISE_MODES', 'ASSETS', 'StyleGANError', 'EqualLinear', 'ModulatedConv2d', 'MappingNetwork', 'StyleGANConfig',
-           'StyleLayer', 'ToRGB', 'StyleGenerator', 'EqualConv2d', 'CriticBlock', 'minibatch_std', 'StyleCritic',
-           'SkyFrames', 'sky_frames', 'check_frames', 'StyleGANRun', 'checkpoint_path', 'train_stylegan',
+__all__ = ['NOISE_MODES', 'StyleGANError', 'EqualLinear', 'ModulatedConv2d', 'MappingNetwork', 'StyleGANConfig', 'StyleLayer',
+           'ToRGB', 'StyleGenerator', 'EqualConv2d', 'CriticBlock', 'minibatch_std', 'StyleCritic', 'SkyFrames',
+           'sky_frames', 'check_frames', 'StyleGANRun', 'run_settings', 'checkpoint_path', 'train_stylegan',
            'save_stylegan', 'load_stylegan', 'latent_walk']
 
 # %% ../nbs/30_stylegan.ipynb #c80464b9
@@ -312,7 +312,6 @@ class StyleCritic(nn.Module):
 class SkyFrames(torch.utils.data.Dataset):
     "Map-style dataset of single sky frames: item i is (3, size, size) in [-1, 1] (frame 0 of SkyTimelapse clip i)."
     def __init__(self, n: int, size: int, seed: int = 0):
-        from singan_gif_lib.data import SkyTimelapse
         self.clips, self.size, self.seed = SkyTimelapse(n_clips=n, n_frames=1, size=(size, size), seed=seed), size, seed
         self._frames: Tensor | None = None
 
@@ -338,11 +337,12 @@ def check_frames(dataset: Sequence, cfg: StyleGANConfig) -> None:
     check_dataset(dataset, (3, cfg.size, cfg.size), 'images', StyleGANError, user='StyleGAN training')
 
 # %% ../nbs/30_stylegan.ipynb #65a6c0a5
-class StyleGANRun:
+class StyleGANRun(TrainRun):
     "Generator, critic, EMA generator, optimisers and the training step."
     def __init__(self, cfg: StyleGANConfig, dataset: Sequence, device: str | torch.device | None = None):
         check_frames(dataset, cfg)
         self.cfg, self.dataset, self.device = cfg, dataset, get_device(device)
+        self.name, self.n_steps, self.checkpoint_every = f'stylegan{cfg.size}', cfg.n_steps, cfg.checkpoint_every
         self.frames = dataset.frames if isinstance(dataset, SkyFrames) else None
         seed_everything(cfg.seed)
         self.G, self.D = StyleGenerator(cfg).to(self.device), StyleCritic(cfg).to(self.device)
@@ -354,6 +354,9 @@ class StyleGANRun:
         self.optG = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=cfg.betas)
         self.optD = torch.optim.Adam(self.D.parameters(), lr=cfg.lr * c, betas=(cfg.betas[0] ** c, cfg.betas[1] ** c))
         self.ema_beta = 0.5 ** (cfg.batch_size / cfg.ema_images)
+
+    @property
+    def desc(self) -> str: return f'StyleGAN {self.cfg.size}px'
 
     def batch(self, n: int, g: torch.Generator) -> Tensor:
         "n real images drawn with replacement: (n, 3, size, size)."
@@ -392,17 +395,23 @@ class StyleGANRun:
         for pe, p in zip(self.G_ema.parameters(), self.G.parameters()): pe.lerp_(p, 1 - self.ema_beta)
         for be, b in zip(self.G_ema.buffers(), self.G.buffers()): be.copy_(b)
 
+    def settings(self) -> dict: return run_settings(self.cfg, self.dataset)
+    def meta(self) -> dict: return {'config': self.cfg.to_dict()}
+
     def tensors(self) -> dict[str, Tensor]:
         return state_tensors(G=self.G, D=self.D, G_ema=self.G_ema, optG=self.optG, optD=self.optD)
 
-    def load(self, tensors: dict[str, Tensor]) -> None:
+    def load(self, tensors: dict[str, Tensor], meta: dict | None = None) -> None:
         load_state_tensors({k: v.to(self.device) for k, v in tensors.items()}, G=self.G, D=self.D, G_ema=self.G_ema, optG=self.optG, optD=self.optD)
 
 # %% ../nbs/30_stylegan.ipynb #b2182a82
+def run_settings(cfg: StyleGANConfig, dataset: Sequence) -> dict:
+    "What decides a StyleGAN run: the config and the dataset's type, length and seed (hashed into the checkpoint's name)."
+    return {'cfg': cfg.settings(), 'data': [type(dataset).__name__, len(dataset), getattr(dataset, 'seed', None)]}
+
 def checkpoint_path(out_dir: str | Path, cfg: StyleGANConfig, dataset: Sequence) -> Path:
     "Where the training checkpoint of (cfg, dataset) lives: out_dir/stylegan<size>-<hash>.safetensors."
-    return hashed_checkpoint_path(out_dir, f'stylegan{cfg.size}',
-                                  {'cfg': cfg.settings(), 'data': [type(dataset).__name__, len(dataset), getattr(dataset, 'seed', None)]})
+    return hashed_checkpoint_path(out_dir, f'stylegan{cfg.size}', run_settings(cfg, dataset))
 
 # %% ../nbs/30_stylegan.ipynb #8c5356d1
 def train_stylegan(cfg: StyleGANConfig,
@@ -414,34 +423,15 @@ def train_stylegan(cfg: StyleGANConfig,
                    show_progress: bool = True,
                   ) -> tuple[StyleGenerator, History]:
     "Train (or load a finished checkpoint of) StyleGAN2 on `dataset`; returns the EMA generator (eval, no grad) and the history."
-    dataset = sky_frames(cfg.n_images, cfg.size, cfg.seed) if dataset is None else dataset
-    run = StyleGANRun(cfg, dataset, device)
-    path = checkpoint_path(out_dir, cfg, dataset) if out_dir is not None else None
-    def check(meta: dict) -> None:
-        if not cfg.same_settings(meta.get('config', {})): raise CheckpointError(f"{path}: written for another configuration than {cfg.to_dict()}")
-    found = load_or_start(path, cfg.n_steps, resume, check, run.device)
-    if found.restore: run.load(found.tensors)
-    start, history, seconds = found.start, found.history, (found.meta.get('seconds', 0.0) if found.restore else 0.0)
-    t0 = time.time()
-
-    def save(step: int) -> None:
-        if path is not None:
-            save_checkpoint(path, run.tensors(), {'config': cfg.to_dict(), 'step': step, 'history': history.to_dict(),
-                                                  'seconds': seconds + time.time() - t0, 'device': str(run.device)})
-
-    end = cfg.n_steps if max_steps is None else min(cfg.n_steps, start + max_steps)
-    if end > start:
-        with torch.enable_grad(): fit(run.step, end, start=start, desc=f'StyleGAN {cfg.size}px', history=history, checkpoint_fn=save,
-                                      checkpoint_every=cfg.checkpoint_every, show_progress=show_progress)
+    run = StyleGANRun(cfg, sky_frames(cfg.n_images, cfg.size, cfg.seed) if dataset is None else dataset, device)
+    with torch.enable_grad(): history = train_run(run, out_dir, resume, max_steps, show_progress)
     G = run.G_ema
     for m in G.modules():
         if isinstance(m, ModulatedConv2d): m.fused = True
-    G.train_info = {'step': end, 'seconds': seconds + time.time() - t0, 'device': str(run.device)}
+    G.train_info = {'step': run.steps_done, 'seconds': run.seconds, 'device': str(run.device)}
     return G.eval().requires_grad_(False), history
 
 # %% ../nbs/30_stylegan.ipynb #5fd775d1
-ASSETS = Path(__file__).resolve().parent / 'assets' if '__file__' in globals() else Path('../singan_gif_lib/assets').resolve()
-
 def save_stylegan(G: StyleGenerator, path: str | Path, meta: dict | None = None) -> Path:
     "Write the generator's weights and config (plus `meta`, e.g. the history) to `path` (.safetensors + .json)."
     return save_checkpoint(path, state_tensors(G=G), {**(meta or {}), 'config': G.cfg.to_dict(), 'kind': 'stylegan_generator'})

@@ -5,7 +5,7 @@
 # %% ../nbs/41_video_ae.ipynb #be62af43
 from __future__ import annotations
 
-import json, math, time
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Sequence
@@ -15,19 +15,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import (seeded_generator, load_or_start, SinganGifError, ConfigError, CheckpointError, PresetConfig, History, fit,
+from fastcore.basics import patch
+from .cinn import ConditionalINN, train_cinn
+from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
-                                 seed_everything)
-from .data import item_tensor, check_dataset, check_unit_range
+                                 seed_everything, TrainRun, train_run)
+from .data import item_tensor, check_dataset, check_unit_range, measured_direction
+from .metrics import load_feature_net, load_video_features, fvd, diversity
+from .video import as_uint8_frames
 from .losses import hinge_critic_loss, hinge_generator_loss, r1_penalty, spectral_norm_all
 
 # %% auto #0
 __all__ = ['STAGES', 'VideoAEError', 'VideoAEConfig', 'check_size', 'ResBlock3d', 'resnet3d_trunk', 'VideoEncoder',
            'reparameterize', 'kl_divergence', 'SPADE', 'AdaIN', 'VideoResBlock', 'VideoDecoder', 'TemporalCritic',
            'SpatialCritic', 'temporal_critic_loss', 'spatial_critic_loss', 'feature_matching', 'perceptual_distance',
-           'autoencoder_loss', 'ImageEncoder', 'ImageDecoder', 'stack_dataset', 'VideoAERun', 'train_video_autoencoder',
-           'train_image_autoencoder', 'one_hot_eta', 'ImageToVideo', 'load_image_to_video', 'train_residual_flow',
-           'train_image_to_video', 'measured_directions', 'evaluate_image_to_video']
+           'autoencoder_loss', 'ImageEncoder', 'ImageDecoder', 'stack_dataset', 'VideoAERun', 'ImageAERun',
+           'train_video_autoencoder', 'train_image_autoencoder', 'one_hot_eta', 'ImageToVideo', 'load_image_to_video',
+           'train_residual_flow', 'train_image_to_video', 'measured_directions', 'evaluate_image_to_video']
 
 # %% ../nbs/41_video_ae.ipynb #d184aa91
 class VideoAEError(SinganGifError, ValueError):
@@ -363,10 +367,13 @@ def stack_dataset(dataset: Sequence, cfg: VideoAEConfig | None = None) -> tuple[
     return vids, labels
 
 # %% ../nbs/41_video_ae.ipynb #f5d66047
-class VideoAERun:
-    "Stage 1: encoder, decoder, both critics, their Adam optimisers with exponential decay, and one training step."
-    def __init__(self, cfg: VideoAEConfig, device: str | torch.device | None = None, perceptual: bool = True):
-        self.cfg, self.device = cfg, get_device(device)
+class VideoAERun(TrainRun):
+    "Stage 1: encoder, decoder, both critics, their Adam optimisers with exponential decay, and one training step on `videos`."
+    name, hashed, budget_fields, desc = 'video_ae', False, ('n_steps', 'gamma'), 'video AE'
+    def __init__(self, cfg: VideoAEConfig, videos: Tensor, # (N, 3, T, H, W) training clips in [-1, 1]
+                 device: str | torch.device | None = None, perceptual: bool = True):
+        self.cfg, self.videos, self.device = cfg, videos, get_device(device)
+        self.n_steps, self.checkpoint_every, self.log_every = cfg.n_steps, cfg.checkpoint_every, max(1, cfg.n_steps // 200)
         seed_everything(cfg.seed)
         dev = self.device
         self.encoder, self.decoder = VideoEncoder(cfg).to(dev), VideoDecoder(cfg).to(dev)
@@ -375,16 +382,13 @@ class VideoAERun:
         self.opt_g = adam([*self.encoder.parameters(), *self.decoder.parameters()])
         self.opt_d = adam([*self.d_t.parameters(), *self.d_s.parameters()])
         self.scheds = [torch.optim.lr_scheduler.ExponentialLR(o, cfg.gamma) for o in (self.opt_g, self.opt_d)]
-        self.perceptual = None
-        if perceptual:
-            from singan_gif_lib.metrics import load_feature_net
-            self.perceptual = load_feature_net('frame', device=dev)[0]
+        self.perceptual = load_feature_net('frame', device=dev)[0] if perceptual else None
 
-    def step(self, videos: Tensor, i: int) -> dict[str, float]:
-        "Step `i` on a random batch of `videos` (N, 3, T, H, W): critics (Eq. 2, 3), then autoencoder (Eq. 1)."
+    def step(self, i: int) -> dict[str, float]:
+        "Step `i` on a random batch of the videos: critics (Eq. 2, 3), then autoencoder (Eq. 1)."
         cfg = self.cfg
         g = seeded_generator(cfg.seed, 'video_ae', i)
-        X = videos[torch.randint(len(videos), (cfg.batch_size,), generator=g)].to(self.device)   # (B, 3, T, H, W)
+        X = self.videos[torch.randint(len(self.videos), (cfg.batch_size,), generator=g)].to(self.device)   # (B, 3, T, H, W)
         x0 = X[:, :, 0]                                                      # (B, 3, H, W)
         mean, logvar = self.encoder(X)
         Xh = self.decoder(x0, reparameterize(mean, logvar, g))               # (B, 3, T, H, W)
@@ -399,58 +403,62 @@ class VideoAERun:
         for s in self.scheds: s.step()
         return {**{k: float(v.detach()) for k, v in parts.items()}, 'd_t': float(dt['loss'].detach()), 'd_s': float(ds.detach()), 'gp': float(dt['gp'])}
 
+    def settings(self) -> dict: return self.cfg.stage('video_ae')
+    def meta(self) -> dict: return {'stage': 'video_ae', 'config': self.cfg.to_dict()}
+
     def tensors(self) -> dict[str, Tensor]:
         return state_tensors(encoder=self.encoder, decoder=self.decoder, d_t=self.d_t, d_s=self.d_s, opt_g=self.opt_g, opt_d=self.opt_d)
 
-    def load(self, tensors: dict[str, Tensor], step: int = 0) -> None:
-        "Restore `tensors()` and set the decayed learning rate lr * gamma^step of step `step`."
+    def load(self, tensors: dict[str, Tensor], meta: dict | None = None) -> None:
+        "Restore `tensors()` and set the decayed learning rate lr * gamma^step of the checkpoint's step."
+        step = (meta or {}).get('step', 0)
         load_state_tensors({k: v.to(self.device) for k, v in tensors.items()}, encoder=self.encoder, decoder=self.decoder,
                            d_t=self.d_t, d_s=self.d_s, opt_g=self.opt_g, opt_d=self.opt_d)
         for o, sch in zip((self.opt_g, self.opt_d), self.scheds):
             for grp in o.param_groups: grp['lr'] = self.cfg.lr * self.cfg.gamma ** step
             sch.last_epoch, sch._last_lr = step, [grp['lr'] for grp in o.param_groups]
 
-# %% ../nbs/41_video_ae.ipynb #5810b548
-def _load_or_start(path: Path | None, cfg: VideoAEConfig, stage: str, n_steps: int, resume: bool, device, restore) -> tuple[int, History]:
-    "Load the checkpoint of `stage` at `path` if finished (or `resume`); check it was made with the same stage settings (with `resume`, a longer budget may extend it)."
-    budget = lambda d: {k: v for k, v in (d or {}).items() if k not in ('n_steps', 'gamma', 'img_steps', 'flow_steps')}
-    def check(meta: dict) -> None:
-        extend = resume and meta.get('stage') == stage and budget(meta.get('settings')) == budget(cfg.stage(stage))
-        if not extend and (meta.get('stage') != stage or meta.get('settings') != cfg.stage(stage)):
-            raise CheckpointError(f"{path}: written for other {stage} settings ({meta.get('settings')}) than {cfg.stage(stage)}; "
-                                  "use another out_dir or delete the file")
-    found = load_or_start(path, n_steps, resume, check, device)
-    if found.restore: restore(found.tensors, found.meta['step'])
-    return found.start, found.history
 
-def _timer(history: History):
-    "A checkpoint hook that logs the training wall time so far (including earlier calls when resuming) as 'seconds'."
-    base, t0 = (history.last('seconds') if 'seconds' in history.keys() else 0.0), time.time()
-    return lambda step: history.log(step, seconds=base + time.time() - t0)
+# %% ../nbs/41_video_ae.ipynb #5810b548
+class ImageAERun(TrainRun):
+    "The image autoencoder (L1 reconstruction of frames) whose bottleneck conditions the flow."
+    name, hashed, budget_fields, desc = 'image_ae', False, ('img_steps',), 'image AE'
+    def __init__(self, cfg: VideoAEConfig, videos: Tensor, # (N, 3, T, H, W): every frame is a training image
+                 device: str | torch.device | None = None):
+        self.cfg, self.device = cfg, get_device(device)
+        self.n_steps, self.checkpoint_every, self.log_every = cfg.img_steps, cfg.checkpoint_every, max(1, cfg.img_steps // 200)
+        seed_everything(cfg.seed)
+        self.encoder, self.decoder = ImageEncoder(cfg).to(self.device), ImageDecoder(cfg).to(self.device)
+        self.opt = torch.optim.Adam([*self.encoder.parameters(), *self.decoder.parameters()], lr=cfg.img_lr)
+        self.frames = videos.transpose(1, 2).flatten(0, 1)                    # (N*T, 3, H, W)
+
+    def step(self, i: int) -> dict[str, float]:
+        "One Adam step on the L1 reconstruction of a batch of 4 x batch_size frames."
+        g = seeded_generator(self.cfg.seed, 'image_ae', i)
+        x = self.frames[torch.randint(len(self.frames), (4 * self.cfg.batch_size,), generator=g)].to(self.device)   # (B, 3, H, W)
+        loss = (self.decoder(self.encoder(x)) - x).abs().mean()
+        self.opt.zero_grad(set_to_none=True); loss.backward(); self.opt.step()
+        return {'l1': float(loss.detach())}
+
+    def settings(self) -> dict: return self.cfg.stage('image_ae')
+    def meta(self) -> dict: return {'stage': 'image_ae', 'config': self.cfg.to_dict()}
+    def tensors(self) -> dict[str, Tensor]: return state_tensors(encoder=self.encoder, decoder=self.decoder, opt=self.opt)
+    def load(self, tensors: dict[str, Tensor], meta: dict | None = None) -> None:
+        load_state_tensors({k: v.to(self.device) for k, v in tensors.items()}, encoder=self.encoder, decoder=self.decoder, opt=self.opt)
 
 # %% ../nbs/41_video_ae.ipynb #69698a93
 def train_video_autoencoder(cfg: VideoAEConfig,
                             dataset: Sequence | Tensor, # items (video (3, T, H, W) in [-1, 1], label), or a (N, 3, T, H, W) tensor
                             out_dir: str | Path | None = None, # checkpoint folder: out_dir/video_ae.safetensors; None: nothing saved
-                            resume: bool = False, # continue an unfinished checkpoint
+                            resume: bool = False, # continue an unfinished checkpoint (or one of a shorter budget)
                             device: str | torch.device | None = None,
                             max_steps: int | None = None, # stop after that many steps in this call
                             show_progress: bool = True,
                             perceptual: bool = True, # False: drop the perceptual term (tests)
                            ) -> tuple[VideoAERun, History]:
     "Stage 1 (Eq. 1-4): train or load the video autoencoder and its critics; returns the run and its history."
-    videos = dataset if torch.is_tensor(dataset) else stack_dataset(dataset, cfg)[0]
-    run = VideoAERun(cfg, device, perceptual)
-    path = Path(out_dir) / 'video_ae.safetensors' if out_dir is not None else None
-    start, history = _load_or_start(path, cfg, 'video_ae', cfg.n_steps, resume, run.device, run.load)
-    save = lambda step: path is not None and save_checkpoint(path, run.tensors(), {'stage': 'video_ae', 'settings': cfg.stage('video_ae'),
-                                                                                  'config': cfg.to_dict(), 'step': step, 'history': history.to_dict()})
-    end = cfg.n_steps if max_steps is None else min(cfg.n_steps, start + max_steps)
-    if end > start:
-        tick = _timer(history)
-        fit(lambda i: run.step(videos, i), end, start=start, desc='video AE', history=history, checkpoint_fn=lambda s: (tick(s), save(s)),
-            checkpoint_every=cfg.checkpoint_every, log_every=max(1, cfg.n_steps // 200), show_progress=show_progress)
-    run.steps_done = max(start, end)
+    run = VideoAERun(cfg, dataset if torch.is_tensor(dataset) else stack_dataset(dataset, cfg)[0], device, perceptual)
+    history = train_run(run, out_dir, resume, max_steps, show_progress)
     run.encoder.eval(); run.decoder.eval()
     return run, history
 
@@ -462,30 +470,9 @@ def train_image_autoencoder(cfg: VideoAEConfig,
                             max_steps: int | None = None, show_progress: bool = True,
                            ) -> tuple[ImageEncoder, ImageDecoder, History]:
     "Train or load the image autoencoder (L1 reconstruction of frames) whose bottleneck conditions the flow."
-    videos = dataset if torch.is_tensor(dataset) else stack_dataset(dataset, cfg)[0]
-    dev = get_device(device); seed_everything(cfg.seed)
-    enc, dec = ImageEncoder(cfg).to(dev), ImageDecoder(cfg).to(dev)
-    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=cfg.img_lr)
-    def restore(t, step): load_state_tensors({k: v.to(dev) for k, v in t.items()}, encoder=enc, decoder=dec, opt=opt)
-    path = Path(out_dir) / 'image_ae.safetensors' if out_dir is not None else None
-    start, history = _load_or_start(path, cfg, 'image_ae', cfg.img_steps, resume, dev, restore)
-    frames = videos.transpose(1, 2).flatten(0, 1)                            # (N*T, 3, H, W)
-
-    def step(i: int) -> dict[str, float]:
-        g = seeded_generator(cfg.seed, 'image_ae', i)
-        x = frames[torch.randint(len(frames), (4 * cfg.batch_size,), generator=g)].to(dev)   # (B, 3, H, W)
-        loss = (dec(enc(x)) - x).abs().mean()
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-        return {'l1': float(loss.detach())}
-
-    save = lambda s: path is not None and save_checkpoint(path, state_tensors(encoder=enc, decoder=dec, opt=opt), {
-        'stage': 'image_ae', 'settings': cfg.stage('image_ae'), 'config': cfg.to_dict(), 'step': s, 'history': history.to_dict()})
-    end = cfg.img_steps if max_steps is None else min(cfg.img_steps, start + max_steps)
-    if end > start:
-        tick = _timer(history)
-        fit(step, end, start=start, desc='image AE', history=history, checkpoint_fn=lambda s: (tick(s), save(s)),
-            checkpoint_every=cfg.checkpoint_every, log_every=max(1, cfg.img_steps // 200), show_progress=show_progress)
-    return enc.eval(), dec.eval(), history
+    run = ImageAERun(cfg, dataset if torch.is_tensor(dataset) else stack_dataset(dataset, cfg)[0], device)
+    history = train_run(run, out_dir, resume, max_steps, show_progress)
+    return run.encoder.eval(), run.decoder.eval(), history
 
 # %% ../nbs/41_video_ae.ipynb #c0b8e040
 def one_hot_eta(eta: Tensor | Sequence[int] | int | None, n: int, n_eta: int) -> Tensor:
@@ -521,6 +508,10 @@ class ImageToVideo:
             raise VideoAEError(f"{name} must be an image (3, {H}, {W}) or a batch (B, 3, {H}, {W}) in [-1, 1], got {tuple(x0.shape)}")
         return x0.to(self.device)
 
+    def _flow(self):
+        if self.flow is None: raise VideoAEError("this model has no trained flow (stage 2); train it with train_residual_flow")
+        return self.flow
+
     @torch.no_grad()
     def condition(self, x0: Tensor, eta=None) -> Tensor:
         "The flow's condition [standardised image features of x_0, onehot(eta)]: (B, cond_dim + n_eta)."
@@ -545,85 +536,94 @@ class ImageToVideo:
         if len(x0) == 1 and len(z) > 1: x0 = x0.expand(len(z), -1, -1, -1)
         return self.decoder(x0, z).cpu()
 
-    def _flow(self):
-        if self.flow is None: raise VideoAEError("this model has no trained flow (stage 2); train it with train_residual_flow")
-        return self.flow
+# %% ../nbs/41_video_ae.ipynb #818ca6aa
+@patch
+@torch.no_grad()
+def transfer(self: ImageToVideo, nu: Tensor, # (B, d_z) residuals, e.g. from `residual`
+             x0: Tensor, # one start frame (3, H, W) or B of them
+             eta=None, # control for the new video(s)
+            ) -> Tensor:
+    "Videos from residuals nu and start frame(s) x_0: z = T(nu; x_0, eta), then decode: (B, 3, T, H, W)."
+    nu = torch.as_tensor(nu).float()
+    if nu.dim() == 1: nu = nu[None]
+    x0 = self._frames(x0)
+    if len(x0) == 1: x0 = x0.expand(len(nu), -1, -1, -1)
+    if len(x0) != len(nu): raise VideoAEError(f"got {len(nu)} residuals for {len(x0)} start frames")
+    c = self.condition(x0, eta)
+    # $z = \mathcal{T}_\theta(\nu; c)$
+    z = self._flow().reverse(nu.to(c), c).float()
+    return self.decode(x0, z)
 
-    @torch.no_grad()
-    def animate(self, x0: Tensor, # one start frame (3, H, W) in [-1, 1]
-                n: int = 5, # number of futures
-                eta: int | None = None, # control (direction bin) if the model has one
-                temperature: float = 1.0, # nu ~ N(0, temperature^2 I)
-                generator: torch.Generator | None = None, # CPU generator that fixes nu
-                mode: str = 'cinn', # 'cinn' (z = T(nu; c)), 'cvae' (z ~ N(0, I), no flow), 'deterministic' (z = 0)
-               ) -> Tensor:
-        "n videos that start at x_0: (n, 3, T, H, W) on the CPU."
-        if mode not in self.MODES: raise VideoAEError(f"unknown mode {mode!r}; choose one of {', '.join(self.MODES)}")
-        x0 = self._frames(x0)
-        if len(x0) != 1: raise VideoAEError(f"animate takes one start frame, got a batch of {len(x0)}; loop over them")
-        nu = temperature * torch.randn(n, self.cfg.d_z, generator=generator)
-        if mode == 'deterministic': z = torch.zeros(n, self.cfg.d_z)
-        elif mode == 'cvae': z = nu
-        else: return self.transfer(nu, x0, eta)
-        return self.decode(x0, z)
+# %% ../nbs/41_video_ae.ipynb #92a5fb68
+@patch
+@torch.no_grad()
+def animate(self: ImageToVideo, x0: Tensor, # one start frame (3, H, W) in [-1, 1]
+            n: int = 5, # number of futures
+            eta: int | None = None, # control (direction bin) if the model has one
+            temperature: float = 1.0, # nu ~ N(0, temperature^2 I)
+            generator: torch.Generator | None = None, # CPU generator that fixes nu
+            mode: str = 'cinn', # 'cinn' (z = T(nu; c)), 'cvae' (z ~ N(0, I), no flow), 'deterministic' (z = 0)
+           ) -> Tensor:
+    "n videos that start at x_0: (n, 3, T, H, W) on the CPU."
+    if mode not in self.MODES: raise VideoAEError(f"unknown mode {mode!r}; choose one of {', '.join(self.MODES)}")
+    x0 = self._frames(x0)
+    if len(x0) != 1: raise VideoAEError(f"animate takes one start frame, got a batch of {len(x0)}; loop over them")
+    nu = temperature * torch.randn(n, self.cfg.d_z, generator=generator)
+    if mode == 'deterministic': z = torch.zeros(n, self.cfg.d_z)
+    elif mode == 'cvae': z = nu
+    else: return self.transfer(nu, x0, eta)
+    return self.decode(x0, z)
 
-    @torch.no_grad()
-    def residual(self, video: Tensor, # (3, T, H, W) or (B, 3, T, H, W)
-                 eta=None, # its control, if the model has one
-                 x0: Tensor | None = None, # start frame(s); default frame 0 of the video
-                ) -> Tensor:
-        "Invert a real video to its residual nu = T^{-1}(z; x_0, eta) with z = mean of q(z|X): (B, d_z)."
-        v = torch.as_tensor(video).float()
-        if v.dim() == 4: v = v[None]
-        z = self.encode(v)
-        c = self.condition(v[:, :, 0] if x0 is None else x0, eta)
-        return self._flow()(z.to(c), c)[0].cpu()
+# %% ../nbs/41_video_ae.ipynb #e8bc14d9
+@patch
+@torch.no_grad()
+def residual(self: ImageToVideo, video: Tensor, # (3, T, H, W) or (B, 3, T, H, W)
+             eta=None, # its control, if the model has one
+             x0: Tensor | None = None, # start frame(s); default frame 0 of the video
+            ) -> Tensor:
+    "Invert a real video to its residual nu = T^{-1}(z; x_0, eta) with z = mean of q(z|X): (B, d_z)."
+    v = torch.as_tensor(video).float()
+    if v.dim() == 4: v = v[None]
+    z = self.encode(v)
+    c = self.condition(v[:, :, 0] if x0 is None else x0, eta)
+    # $\nu = \mathcal{T}_\theta^{-1}(z; c)$
+    return self._flow()(z.to(c), c)[0].cpu()
 
-    @torch.no_grad()
-    def transfer(self, nu: Tensor, # (B, d_z) residuals, e.g. from `residual`
-                 x0: Tensor, # one start frame (3, H, W) or B of them
-                 eta=None, # control for the new video(s)
-                ) -> Tensor:
-        "Videos from residuals nu and start frame(s) x_0: z = T(nu; x_0, eta), then decode: (B, 3, T, H, W)."
-        nu = torch.as_tensor(nu).float()
-        if nu.dim() == 1: nu = nu[None]
-        x0 = self._frames(x0)
-        if len(x0) == 1: x0 = x0.expand(len(nu), -1, -1, -1)
-        if len(x0) != len(nu): raise VideoAEError(f"got {len(nu)} residuals for {len(x0)} start frames")
-        c = self.condition(x0, eta)
-        z = self._flow().reverse(nu.to(c), c).float()
-        return self.decode(x0, z)
+# %% ../nbs/41_video_ae.ipynb #0e959eec
+@patch
+@torch.no_grad()
+def extend(self: ImageToVideo, x0: Tensor, n_chunks: int = 2, eta=None, temperature: float = 1.0,
+           generator: torch.Generator | None = None, mode: str = 'cinn') -> Tensor:
+    "A longer video by re-applying the model from the last generated frame (C.2): (1 + n_chunks (T-1)) frames, (3, L, H, W)."
+    x, parts = self._frames(x0), []
+    for k in range(n_chunks):
+        v = self.animate(x.cpu()[0], 1, eta, temperature, generator, mode)[0]   # (3, T, H, W)
+        parts.append(v if k == 0 else v[:, 1:]); x = v[:, -1][None].to(self.device)
+    return torch.cat(parts, 1)
 
-    @torch.no_grad()
-    def extend(self, x0: Tensor, n_chunks: int = 2, eta=None, temperature: float = 1.0,
-               generator: torch.Generator | None = None, mode: str = 'cinn') -> Tensor:
-        "A longer video by re-applying the model from the last generated frame (C.2): (1 + n_chunks (T-1)) frames, (3, L, H, W)."
-        x, parts = self._frames(x0), []
-        for k in range(n_chunks):
-            v = self.animate(x.cpu()[0], 1, eta, temperature, generator, mode)[0]   # (3, T, H, W)
-            parts.append(v if k == 0 else v[:, 1:]); x = v[:, -1][None].to(self.device)
-        return torch.cat(parts, 1)
+# %% ../nbs/41_video_ae.ipynb #c2d7c037
+@patch
+def tensors(self: ImageToVideo) -> dict[str, Tensor]:
+    "The inference weights (both autoencoders' halves that sampling uses, the flow) and the condition's statistics."
+    objs = dict(encoder=self.encoder, decoder=self.decoder, image_encoder=self.image_encoder)
+    if self.flow is not None: objs['flow'] = self.flow
+    return {**state_tensors(**objs), 'cond_mean': self.cond_mean, 'cond_std': self.cond_std}
 
-    def tensors(self) -> dict[str, Tensor]:
-        objs = dict(encoder=self.encoder, decoder=self.decoder, image_encoder=self.image_encoder)
-        if self.flow is not None: objs['flow'] = self.flow
-        return {**state_tensors(**objs), 'cond_mean': self.cond_mean, 'cond_std': self.cond_std}
-
-    def save(self, path: str | Path, meta: dict | None = None,
-             half: bool = False, # store float tensors as float16 (half the size; loaded back as float32)
-            ) -> Path:
-        "Write the inference weights and the config to one safetensors + JSON pair (a folder: path/model.safetensors)."
-        path = Path(path)
-        if path.suffix != '.safetensors': path = path / 'model.safetensors'
-        flow = None if self.flow is None else self.flow.config
-        t = {k: v.half() if half and v.is_floating_point() else v for k, v in self.tensors().items()}
-        return save_checkpoint(path, t, {'kind': 'image_to_video', 'config': self.cfg.to_dict(), 'flow': flow, **(meta or {})})
+@patch
+def save(self: ImageToVideo, path: str | Path, meta: dict | None = None,
+         half: bool = False, # store float tensors as float16 (half the size; loaded back as float32)
+        ) -> Path:
+    "Write the inference weights and the config to one safetensors + JSON pair (a folder: path/model.safetensors)."
+    path = Path(path)
+    if path.suffix != '.safetensors': path = path / 'model.safetensors'
+    flow = None if self.flow is None else self.flow.config
+    t = {k: v.half() if half and v.is_floating_point() else v for k, v in self.tensors().items()}
+    return save_checkpoint(path, t, {'kind': 'image_to_video', 'config': self.cfg.to_dict(), 'flow': flow, **(meta or {})})
 
 # %% ../nbs/41_video_ae.ipynb #7ce8f2cf
 def load_image_to_video(path: str | Path, # a file written by ImageToVideo.save, or a folder holding model.safetensors
                         device: str | torch.device | None = None) -> ImageToVideo:
     "Load an ImageToVideo written by `save` (eval mode)."
-    from singan_gif_lib.cinn import ConditionalINN
     path = Path(path)
     if path.is_dir() or path.suffix != '.safetensors': path = path / 'model.safetensors' if path.suffix != '.safetensors' else path
     dev = get_device(device)
@@ -646,8 +646,6 @@ def train_residual_flow(cfg: VideoAEConfig,
                         resume: bool = False, device: str | torch.device | None = None, show_progress: bool = True,
                        ) -> tuple[ImageToVideo, History]:
     "Stage 2: encode the videos to z (mean), condition on [image features of x_0, onehot(eta)], train the cINN by maximum likelihood."
-    from singan_gif_lib.cinn import ConditionalINN, train_cinn
-    import hashlib
     dev = get_device(device)
     model = ImageToVideo(cfg, encoder.to(dev), decoder.to(dev), image_encoder.to(dev), None)
     with torch.no_grad():
@@ -657,10 +655,8 @@ def train_residual_flow(cfg: VideoAEConfig,
     eta = one_hot_eta(labels if cfg.n_eta else None, len(videos), cfg.n_eta)
     cond = torch.cat([(f - model.cond_mean) / model.cond_std, eta], 1)                       # (N, cond_dim + n_eta)
     model.flow = ConditionalINN(cfg.d_z, cond.shape[1], n_blocks=cfg.flow_blocks, hidden=cfg.flow_hidden, seed=cfg.seed)
-    sub = None
-    if out_dir is not None:
-        key = json.dumps([cfg.stage('video_ae'), cfg.stage('image_ae'), cfg.stage('flow'), len(videos)], sort_keys=True)
-        sub = Path(out_dir) / f"flow-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+    key = [cfg.stage('video_ae'), cfg.stage('image_ae'), cfg.stage('flow'), len(videos)]     # the flow depends on all three stages
+    sub = hashed_checkpoint_path(out_dir, 'flow', key).with_suffix('') if out_dir is not None else None
     seed_everything(cfg.seed)
     history = train_cinn(model.flow, z, cond, cfg.flow_steps, lr=cfg.flow_lr, batch_size=cfg.flow_batch, out_dir=sub, resume=resume,
                          device=dev, show_progress=show_progress, seed=cfg.seed, checkpoint_every=cfg.checkpoint_every,
@@ -691,8 +687,6 @@ def measured_directions(videos: Tensor, # (B, 3, T, H, W) in [-1, 1]
                         rows: Sequence[int], # sky rows of each clip (SkyTimelapse.params(i)['sky_rows'])
                         lag: int = 4, n_bins: int = 8) -> list[int]:
     "The cloud-direction bin of each clip measured by phase correlation on its sky rows."
-    from singan_gif_lib.data import measured_direction
-    from singan_gif_lib.video import as_uint8_frames
     u8 = [as_uint8_frames(v) for v in videos]                                               # B x (T, H, W, 3)
     return [measured_direction(f, int(r), lag=min(lag, len(f) - 1), n_bins=n_bins) for f, r in zip(u8, rows)]
 
@@ -703,7 +697,6 @@ def evaluate_image_to_video(model: ImageToVideo,
                             n_futures: int = 5, modes: Sequence[str] = ('cinn', 'cvae', 'deterministic'),
                             seed: int = 0) -> dict[str, dict[str, float]]:
     "Diversity (C.1), FVD against the real clips and control accuracy, for each sampling mode."
-    from singan_gif_lib.metrics import load_video_features, fvd, diversity
     feat, out = load_video_features(), {}
     for mode in modes:
         g = torch.Generator().manual_seed(seed)

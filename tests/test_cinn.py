@@ -202,7 +202,7 @@ def test_train_checkpoint_and_resume(tmp_path):
     again = ConditionalINN(4, 2, n_blocks=2, hidden=8)   # finished: loaded, not retrained
     train_cinn(again, z, c, 20, out_dir=tmp_path, **kw)
     assert torch.equal(again(z, c)[0], resumed(z, c)[0])
-    with pytest.raises(CheckpointError, match='another model'):
+    with pytest.raises(CheckpointError, match='another configuration of cinn'):
         train_cinn(ConditionalINN(4, 2, n_blocks=3, hidden=8), z, c, 20, out_dir=tmp_path, **kw)
     with pytest.raises(CINNError, match=r'cond must have shape \(128, 2\)'):
         train_cinn(ConditionalINN(4, 2, n_blocks=2, hidden=8), z, c[:, :1], 5, **kw)
@@ -262,7 +262,8 @@ def test_cuda_float32_and_float64(tmp_path):
 
 
 def test_train_final_checkpoint_written_once_with_wall_time(tmp_path, monkeypatch):
-    import singan_gif_lib.cinn as cm
+    # train_run writes every checkpoint
+    import singan_gif_lib.core as cm
     steps = []
     real_save = cm.save_checkpoint
     monkeypatch.setattr(cm, 'save_checkpoint', lambda path, tensors, meta: (steps.append(meta['step']), real_save(path, tensors, meta))[1])

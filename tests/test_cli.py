@@ -126,7 +126,7 @@ def test_make_data_calls_write_sample_data(capsys, monkeypatch, tmp_path):
     def fake(out_dir, include_bunny=True):
         calls.append((Path(out_dir), include_bunny))
         return [Path(out_dir) / 'a.gif']
-    monkeypatch.setattr(data, 'write_sample_data', fake)
+    monkeypatch.setattr(cli, 'write_sample_data', fake)   # the name the CLI imported
     code, out, _ = run(capsys, 'make-data', '--out', tmp_path, '--no-bunny')
     assert code == 0 and calls == [(tmp_path, False)] and out == f'{tmp_path / "a.gif"}\n'
     run(capsys, 'make-data')

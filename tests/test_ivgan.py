@@ -10,7 +10,8 @@ from ivgan_toys import Toy, tiny
 from singan_gif_lib.core import CheckpointError, ConfigError, SinganGifError
 from singan_gif_lib.ivgan import (VARIANTS, Critic, Generator, IVGANConfig, IVGANError, IVGANRun, VideoLayerNorm,
                                   build_critic, check_dataset, checkpoint_path, critic_loss, init_distributed, main,
-                                  make_dataset, sample_batch, train_ivgan, video_distance)
+                                  make_dataset, train_ivgan, video_distance)
+from singan_gif_lib.data import sample_batch
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -121,7 +122,7 @@ def test_each_variant_trains_one_step(variant):
     c = tiny()
     r = IVGANRun(c, variant, Toy(c))
     before = {k: v.clone() for k, v in r.tensors().items() if k.startswith(('G.', 'D.')) and v.is_floating_point()}
-    out = r.step(0)
+    out = r.train_step(0)
     assert set(out) == {'critic_loss', 'wasserstein', 'penalty', 'generator_loss'}
     assert all(math.isfinite(x) for x in out.values())
     after = r.tensors()
@@ -202,7 +203,7 @@ def test_checkpoint_of_other_config_is_refused(tmp_path):
     c = tiny()
     train_ivgan(c, 'gp', Toy(c), tmp_path, max_steps=1, show_progress=False)
     path = checkpoint_path(tmp_path, c, 'gp', Toy(c))
-    j = path.with_suffix('.json'); meta = json.loads(j.read_text()); meta['config']['lr'] = 0.5
+    j = path.with_suffix('.json'); meta = json.loads(j.read_text()); meta['settings']['cfg']['lr'] = 0.5
     j.write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match='another configuration'):
         train_ivgan(c, 'gp', Toy(c), tmp_path, resume=True, show_progress=False)

@@ -214,7 +214,8 @@ def test_load_errors(tmp_path):
 
 
 def test_shipped_weights_load():
-    from singan_gif_lib.metrics import ASSETS, load_feature_net
+    from singan_gif_lib.core import ASSETS
+    from singan_gif_lib.metrics import load_feature_net
     for kind in ('frame', 'video'):
         path = ASSETS / f'{kind}_features.safetensors'
         assert path.stat().st_size < 4_000_000

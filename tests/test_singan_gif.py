@@ -302,7 +302,7 @@ def test_every_scale_starts_from_its_upsampled_input():
         z = run.amp * m.noise(n, 2, 4)
         assert (run.G(z, prev) - prev).abs().max() < 0.05, f"scale {n}"
         for i in range(3): run.step(i)
-        run.finish()
+        run.end_scale()
     assert m.cfg.copy_weights                                                 # scales 1 and 3 were copies
 
 
@@ -323,7 +323,7 @@ def test_eval_mode_matches_training_statistics_on_a_clip_longer_than_the_chunk()
     for n in range(m.n_scales):
         run = sg.ScaleRun(m, n)
         for i in range(cfg.iters): run.step(i)
-        run.finish()
+        run.end_scale()
         real, t = m.reals[n], run.chunk
         z = m.z_star * run.amp if n == 0 else None
         with torch.no_grad():
@@ -361,10 +361,10 @@ def test_samples_differ_from_the_reconstruction(trained):
 def test_a_diverging_scale_is_reported():
     "7. A scale whose reconstruction ends worse than its upsampled input warns instead of carrying on silently."
     m = _pyramid(tiny_cfg())
-    sg.ScaleRun(m, 0).finish()
+    sg.ScaleRun(m, 0).end_scale()
     run = sg.ScaleRun(m, 1)
     with torch.no_grad(): run.G.tail[0].temporal.bias.fill_(3.0)               # a residual that saturates every pixel
-    with pytest.warns(UserWarning, match=r'scale 2/4 .* diverged'): out = run.finish()
+    with pytest.warns(UserWarning, match=r'scale 2/4 .* diverged'): out = run.end_scale()
     assert out['rec_end'] > out['rec_start']
 
 

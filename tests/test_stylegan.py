@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from singan_gif_lib.core import CheckpointError, ConfigError, SinganGifError
-from singan_gif_lib.stylegan import (ASSETS, ModulatedConv2d, MappingNetwork, StyleCritic, StyleGANConfig, StyleGANError,
+from singan_gif_lib.core import ASSETS
+from singan_gif_lib.stylegan import (ModulatedConv2d, MappingNetwork, StyleCritic, StyleGANConfig, StyleGANError,
                                      StyleGenerator, load_stylegan, save_stylegan, sky_frames, train_stylegan)
 
 

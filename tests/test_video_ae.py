@@ -135,10 +135,10 @@ def test_stage1_checkpoint_round_trip_and_resume(cfg, tmp_path):
     assert run2.steps_done == 4 and h2.steps['loss'][0] == 0 and h2.steps['loss'][-1] == 3
     run3, _ = train_video_autoencoder(c, vids, tmp_path, show_progress=False, perceptual=False)    # finished: loaded
     for k, v in run2.decoder.state_dict().items(): assert torch.equal(v, run3.decoder.state_dict()[k]), k
-    with pytest.raises(CheckpointError, match='other video_ae settings'):
+    with pytest.raises(CheckpointError, match='another configuration of video_ae'):
         train_video_autoencoder(c.replace(d_z=8), vids, tmp_path, show_progress=False, perceptual=False)
     longer = c.replace(n_steps=6, gamma=0.5)
-    with pytest.raises(CheckpointError, match='other video_ae settings'):              # a longer budget needs resume=True
+    with pytest.raises(CheckpointError, match='another configuration of video_ae'):              # a longer budget needs resume=True
         train_video_autoencoder(longer, vids, tmp_path, show_progress=False, perceptual=False)
     run4, h4 = train_video_autoencoder(longer, vids, tmp_path, resume=True, show_progress=False, perceptual=False)
     assert run4.steps_done == 6 and h4.steps['loss'][-1] == 5
