@@ -19,79 +19,17 @@ from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, Con
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything, TrainRun, train_run, ASSETS)
 from .data import SkyTimelapse, check_dataset
+from .layers import EqualLinear, EqualConv2d, ModulatedConv2d
 from .losses import ns_critic_loss, ns_generator_loss, r1_penalty
 
 # %% auto #0
-__all__ = ['NOISE_MODES', 'StyleGANError', 'EqualLinear', 'ModulatedConv2d', 'MappingNetwork', 'StyleGANConfig', 'StyleLayer',
-           'ToRGB', 'StyleGenerator', 'EqualConv2d', 'CriticBlock', 'minibatch_std', 'StyleCritic', 'SkyFrames',
-           'sky_frames', 'check_frames', 'StyleGANRun', 'run_settings', 'checkpoint_path', 'train_stylegan',
-           'save_stylegan', 'load_stylegan', 'latent_walk']
+__all__ = ['NOISE_MODES', 'StyleGANError', 'MappingNetwork', 'StyleGANConfig', 'StyleLayer', 'ToRGB', 'StyleGenerator',
+           'CriticBlock', 'minibatch_std', 'StyleCritic', 'SkyFrames', 'sky_frames', 'check_frames', 'StyleGANRun',
+           'run_settings', 'checkpoint_path', 'train_stylegan', 'save_stylegan', 'load_stylegan', 'latent_walk']
 
 # %% ../nbs/30_stylegan.ipynb #c80464b9
 class StyleGANError(SinganGifError, ValueError):
     "Inputs to the StyleGAN modules or training that do not fit (shapes, noise modes, datasets)."
-
-# %% ../nbs/30_stylegan.ipynb #fd31db8b
-class EqualLinear(nn.Module):
-    "Linear layer with equalised learning rate: y = x (c W)^T + lr_mul b, c = lr_mul / sqrt(in_features)."
-    def __init__(self, in_features: int, out_features: int, bias_init: float = 0.0, lr_mul: float = 1.0, act: bool = False):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(out_features, in_features) / lr_mul)
-        self.bias = nn.Parameter(torch.full((out_features,), float(bias_init) / lr_mul))
-        self.scale, self.lr_mul, self.act = lr_mul / math.sqrt(in_features), lr_mul, act
-
-    def forward(self, x: Tensor) -> Tensor:
-        y = F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
-        return F.leaky_relu(y, 0.2) * math.sqrt(2) if self.act else y
-
-# %% ../nbs/30_stylegan.ipynb #37f2d3ab
-class ModulatedConv2d(nn.Module):
-    "Eq. 1 + 3: a conv whose weight is scaled per sample by s = A(w) on input channels, then (optionally) demodulated."
-    def __init__(self, in_ch: int, out_ch: int, kernel_size: int, w_dim: int,
-                 demodulate: bool = True, # Eq. 3 on/off (off for ToRGB layers)
-                 up: bool = False, # bilinear 2x upsampling before the conv
-                 eps: float = 1e-8, # epsilon of Eq. 3
-                 fused: bool = True, # grouped conv (True) or modulate-activations form (False): same result
-                ):
-        super().__init__()
-        if kernel_size % 2 != 1: raise StyleGANError(f"ModulatedConv2d: kernel_size must be odd, got {kernel_size}")
-        self.in_ch, self.out_ch, self.k, self.w_dim = in_ch, out_ch, kernel_size, w_dim
-        self.demodulate, self.up, self.eps, self.fused = demodulate, up, eps, fused
-        self.weight = nn.Parameter(torch.randn(out_ch, in_ch, kernel_size, kernel_size))  # (Cout, Cin, k, k)
-        self.scale = 1 / math.sqrt(in_ch * kernel_size ** 2)                                 # equalised lr
-        self.affine = EqualLinear(w_dim, in_ch, bias_init=1.0)                              # A: w -> s
-
-    def extra_repr(self) -> str:
-        return f'{self.in_ch}, {self.out_ch}, k={self.k}, w_dim={self.w_dim}, demodulate={self.demodulate}, up={self.up}'
-
-    def modulated_weight(self, s: Tensor) -> Tensor:
-        "The per-sample weights of Eq. 1 (and 3 if demodulating): (B, Cout, Cin, k, k)."
-        # $w'_{ijk} = s_i \cdot w_{ijk}$ (Eq. 1)
-        wt = self.weight[None] * self.scale * s[:, None, :, None, None]       # (B, Cout, Cin, k, k)
-        if self.demodulate:
-            # $w''_{ijk} = w'_{ijk} / \sqrt{\sum_{i,k} w'^2_{ijk} + \epsilon}$ (Eq. 3)
-            wt = wt * torch.rsqrt(wt.pow(2).sum([2, 3, 4], keepdim=True) + self.eps)
-        return wt
-
-    def forward(self, x: Tensor, # (B, Cin, H, W)
-                w: Tensor, # (B, w_dim)
-               ) -> Tensor: # (B, Cout, H, W), or (B, Cout, 2H, 2W) with up=True
-        B, C, H, W = x.shape
-        if C != self.in_ch or w.shape != (B, self.w_dim):
-            raise StyleGANError(f"ModulatedConv2d({self.in_ch}->{self.out_ch}, w_dim={self.w_dim}) got x {tuple(x.shape)} and w {tuple(w.shape)}")
-        s = self.affine(w)                                                    # (B, Cin)
-        if self.up: x = F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=False)
-        pad = self.k // 2
-        if self.fused:
-            wt = self.modulated_weight(s)                                     # (B, Cout, Cin, k, k)
-            out = F.conv2d(x.reshape(1, B * C, *x.shape[2:]), wt.reshape(B * self.out_ch, C, self.k, self.k), padding=pad, groups=B)
-            return out.reshape(B, self.out_ch, *out.shape[2:])               # (B, Cout, H', W')
-        weight = self.weight * self.scale                                     # (Cout, Cin, k, k)
-        out = F.conv2d(x * s[:, :, None, None], weight, padding=pad)          # (B, Cout, H', W')
-        if self.demodulate:
-            d = torch.rsqrt(s.pow(2) @ weight.pow(2).sum([2, 3]).t() + self.eps)  # (B, Cout)
-            out = out * d[:, :, None, None]
-        return out
 
 # %% ../nbs/30_stylegan.ipynb #1a1c403d
 class MappingNetwork(nn.Module):
@@ -254,16 +192,6 @@ class StyleGenerator(nn.Module):
         with torch.no_grad(): return self(torch.randn(n, self.z_dim, generator=g).to(dev), truncation, noise_mode, g).cpu()
 
 # %% ../nbs/30_stylegan.ipynb #7bff9b54
-class EqualConv2d(nn.Module):
-    "Conv2d with equalised learning rate (weight ~ N(0,1) scaled by 1/sqrt(fan_in)), same padding."
-    def __init__(self, in_ch: int, out_ch: int, k: int, bias: bool = True):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(out_ch, in_ch, k, k))
-        self.bias = nn.Parameter(torch.zeros(out_ch)) if bias else None
-        self.scale, self.pad = 1 / math.sqrt(in_ch * k * k), k // 2
-
-    def forward(self, x: Tensor) -> Tensor: return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.pad)
-
 def _lrelu(x: Tensor) -> Tensor: return F.leaky_relu(x, 0.2) * math.sqrt(2)
 
 class CriticBlock(nn.Module):

@@ -121,7 +121,6 @@ def test_subcommand_decorator_registers(capsys, monkeypatch):
 
 
 def test_make_data_calls_write_sample_data(capsys, monkeypatch, tmp_path):
-    import singan_gif_lib.data as data
     calls = []
     def fake(out_dir, include_bunny=True):
         calls.append((Path(out_dir), include_bunny))

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from singan_gif_lib.core import CheckpointError, ConfigError, SinganGifError
 from singan_gif_lib.core import ASSETS
+from singan_gif_lib.layers import LayerError
 from singan_gif_lib.stylegan import (ModulatedConv2d, MappingNetwork, StyleCritic, StyleGANConfig, StyleGANError,
                                      StyleGenerator, load_stylegan, save_stylegan, sky_frames, train_stylegan)
 
@@ -71,8 +72,8 @@ def test_modconv_odd_sizes_and_fused_equals_unfused(up):
 
 def test_modconv_errors():
     m = ModulatedConv2d(4, 5, 3, w_dim=6)
-    with pytest.raises(StyleGANError, match='w_dim=6'): m(torch.randn(2, 4, 5, 5), torch.randn(2, 3))
-    with pytest.raises(StyleGANError, match='odd'): ModulatedConv2d(4, 5, 4, 6)
+    with pytest.raises(LayerError, match='w_dim=6'): m(torch.randn(2, 4, 5, 5), torch.randn(2, 3))
+    with pytest.raises(LayerError, match='odd'): ModulatedConv2d(4, 5, 4, 6)
 
 
 def test_mapping_network():
