@@ -23,6 +23,7 @@ lib_path = cfg['lib_path']
 
 setuptools.setup(
     name = cfg['lib_name'],
+    **setup_cfg,   # version, description, keywords, author, author_email from settings.ini
     license = lic[0],
     classifiers = [
         'Development Status :: ' + statuses[int(cfg['status'])],

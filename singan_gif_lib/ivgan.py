@@ -16,10 +16,10 @@ import torch.distributed as dist
 from torch import nn, Tensor
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from . import data, metrics
+from .metrics import load_video_features, sliced_wasserstein_patches, fvd
 from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, PresetConfig, History,
                                  state_tensors, load_state_tensors, get_device, seed_everything, TrainRun, train_run)
-from .data import CachedClips, sample_batch, check_dataset as check_items
+from .data import BouncingShapes, SkyTimelapse, TextureClips, CachedClips, sample_batch, check_dataset as check_items
 from .losses import (wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, lipschitz_penalty,
                                    zero_centered_penalty, drift_penalty, spectral_norm_all)
 
@@ -173,7 +173,7 @@ def check_dataset(dataset: Sequence, cfg: IVGANConfig) -> None:
 @functools.lru_cache(maxsize=1)
 def _video_features() -> Callable[[Tensor], Tensor]:
     "The shipped VideoFeatureNet embedding (our stand-in for I3D), loaded once."
-    return metrics.load_video_features()
+    return load_video_features()
 
 # %% ../nbs/20_ivgan.ipynb #54011f5e
 def video_distance(real: Tensor, # (N, 3, T, H, W) in [-1, 1]
@@ -183,8 +183,8 @@ def video_distance(real: Tensor, # (N, 3, T, H, W) in [-1, 1]
                   ) -> float:
     "Distance between two sets of clips: FVD under the shipped video features ('fvd') or sliced Wasserstein on 3x7x7 patches ('swd')."
     if metric == 'swd':
-        return metrics.sliced_wasserstein_patches(real, fake, patch=(min(3, real.shape[2]), 7, 7), n_proj=64, seed=seed, max_patches=4096)
-    if metric == 'fvd': return metrics.fvd(real, fake, _video_features())
+        return sliced_wasserstein_patches(real, fake, patch=(min(3, real.shape[2]), 7, 7), n_proj=64, seed=seed, max_patches=4096)
+    if metric == 'fvd': return fvd(real, fake, _video_features())
     raise IVGANError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
 
 # %% ../nbs/20_ivgan.ipynb #0088a758
@@ -312,13 +312,13 @@ def train_ivgan(cfg: IVGANConfig, variant: str, # one of VARIANTS
     return run.G.eval(), history
 
 # %% ../nbs/20_ivgan.ipynb #e439c4a2
-DATASETS = {'shapes': 'BouncingShapes', 'sky': 'SkyTimelapse', 'textures': 'TextureClips'}
+DATASETS = {'shapes': BouncingShapes, 'sky': SkyTimelapse, 'textures': TextureClips}
 
 def make_dataset(name: str, # one of DATASETS
                  cfg: IVGANConfig, n_clips: int = 1000, seed: int = 0, cache: bool = True) -> Sequence:
     "The project dataset `name` rendered at cfg's size and length: items (video (3, T, H, W) in [-1, 1], label)."
     if name not in DATASETS: raise IVGANError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    ds = getattr(data, DATASETS[name])(n_clips=n_clips, n_frames=cfg.frames, size=(cfg.size, cfg.size), seed=seed)
+    ds = DATASETS[name](n_clips=n_clips, n_frames=cfg.frames, size=(cfg.size, cfg.size), seed=seed)
     return CachedClips(ds) if cache else ds
 
 # %% ../nbs/20_ivgan.ipynb #c9f90751
