@@ -9,7 +9,7 @@ DEMO_GIF ?= data/water.gif
 DEMO_OUT ?= outputs/demo
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: venv demo test export readme clean-nbs lib-in-sync readme-in-sync nbtest unit papermill bench bench-mocogan bench-cinn help
+.PHONY: venv demo test export readme clean-nbs lib-in-sync readme-in-sync nbtest unit papermill wheel-check docs docs-check bench bench-mocogan bench-cinn help
 
 help:
 	@echo "make demo   # set up, train SinGAN-GIF (demo preset) on $(DEMO_GIF), write random samples to $(DEMO_OUT), judge them"
@@ -61,6 +61,19 @@ unit: venv
 papermill: venv
 	@$(PY) scripts/run_notebooks.py --preset ci --out executed
 
+# The package as users get it: wheel installed (not editable) in a fresh venv, used from outside the repository,
+# every training notebook run under papermill at ci with that venv's kernel (what Colab's install cell gives).
+wheel-check: venv
+	@$(PY) scripts/check_wheel.py --preset ci
+
+# The docs site offline: nbdev's processing of every notebook (what nbdev_docs runs before quarto), then HTML in _docs/.
+# Needs Debian's libjs-mathjax + fonts-mathjax (MathJax 2, local); docs-check needs chromium (apt-get install chromium).
+docs: venv
+	@$(PY) scripts/docs.py proc && $(PY) scripts/docs.py build
+
+docs-check: venv
+	@$(PY) scripts/docs.py check
+
 bench: venv
 	@$(PY) scripts/bench_singan_gif.py
 
@@ -75,5 +88,6 @@ test: venv
 	$(MAKE) --no-print-directory lib-in-sync readme-in-sync && \
 	$(MAKE) --no-print-directory nbtest && \
 	$(MAKE) --no-print-directory unit && \
-	$(MAKE) --no-print-directory papermill; rc=$$?; \
+	$(MAKE) --no-print-directory docs docs-check && \
+	$(MAKE) --no-print-directory wheel-check; rc=$$?; \
 	echo "make test: $$(( $$(date +%s) - start )) s in all, exit $$rc"; exit $$rc

@@ -282,6 +282,9 @@ class CINNRun(TrainRun):
 
     def settings(self) -> dict: return {'cinn': self.model.config, 'lr': self.lr, 'batch_size': self.batch_size, 'n_steps': self.n_steps}
     def meta(self) -> dict: return {'cinn': self.model.config, 'dtype': str(self.dtype)}
+    def legacy_settings(self, meta: dict) -> dict | None:
+        "Checkpoints of the earlier `train_cinn` kept the same fields at the top level of their metadata."
+        return {k: meta[k] for k in ('cinn', 'lr', 'batch_size', 'n_steps')} if all(k in meta for k in ('cinn', 'lr', 'batch_size', 'n_steps')) else None
     def tensors(self) -> dict[str, Tensor]: return state_tensors(cinn=self.model, opt=self.opt)
     def load(self, tensors: dict[str, Tensor], meta: dict | None = None) -> None: load_state_tensors(tensors, cinn=self.model, opt=self.opt)
 

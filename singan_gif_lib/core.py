@@ -16,10 +16,10 @@ import torch
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['ASSETS', 'SinganGifError', 'CheckpointError', 'ConfigError', 'atomic_write', 'get_device', 'seed_everything',
-           'seeded_generator', 'PresetConfig', 'save_checkpoint', 'load_checkpoint', 'hashed_checkpoint_path',
-           'state_tensors', 'load_state_tensors', 'progress', 'History', 'fit', 'Resumed', 'load_or_start', 'TrainRun',
-           'run_checkpoint_path', 'check_run_settings', 'train_run']
+__all__ = ['ASSETS', 'SinganGifError', 'CheckpointError', 'ConfigError', 'atomic_write', 'get_device', 'resolve_preset',
+           'seed_everything', 'seeded_generator', 'PresetConfig', 'save_checkpoint', 'load_checkpoint',
+           'hashed_checkpoint_path', 'state_tensors', 'load_state_tensors', 'progress', 'History', 'fit', 'Resumed',
+           'load_or_start', 'TrainRun', 'run_checkpoint_path', 'check_run_settings', 'train_run']
 
 # %% ../nbs/00_core.ipynb #242766b9
 class SinganGifError(Exception):
@@ -65,6 +65,15 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     if torch.cuda.is_available(): return torch.device('cuda')
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
+
+# %% ../nbs/00_core.ipynb #87dbb255
+def resolve_preset(preset: str, # a preset name, or 'auto'
+                   cpu: str = 'small', # what 'auto' means without CUDA
+                   gpu: str = 'small', # what 'auto' means with CUDA
+                  ) -> str:
+    "`preset`, with 'auto' replaced by `gpu` when CUDA is available and by `cpu` otherwise."
+    if preset != 'auto': return preset
+    return gpu if torch.cuda.is_available() else cpu
 
 # %% ../nbs/00_core.ipynb #e8337c11
 ASSETS = Path(__file__).resolve().parent / 'assets' if '__file__' in globals() else Path('../singan_gif_lib/assets').resolve()   # shipped weights
@@ -224,8 +233,9 @@ def load_state_tensors(tensors: dict[str, Tensor], strict: bool = True, **objs: 
 
 # %% ../nbs/00_core.ipynb #1bfc19d4
 def progress(iterable=None, total: int | None = None, desc: str | None = None, **kwargs):
-    "A notebook-aware tqdm progress bar (text when not in a notebook; silent with `disable=True`)."
-    from tqdm.auto import tqdm
+    "A notebook-aware tqdm progress bar (text outside a notebook or with SINGAN_GIF_PROGRESS=text; silent with `disable=True`)."
+    if os.environ.get('SINGAN_GIF_PROGRESS') == 'text': from tqdm.std import tqdm   # papermill runs: no widgets in saved outputs
+    else: from tqdm.auto import tqdm
     kwargs.setdefault('dynamic_ncols', True)
     kwargs.setdefault('mininterval', 0.5)
     return tqdm(iterable, total=total, desc=desc, **kwargs)
@@ -347,6 +357,9 @@ class TrainRun:
     def meta(self) -> dict:
         "Extra metadata written with every checkpoint."
         return {}
+    def legacy_settings(self, meta: dict) -> dict | None:
+        "The settings of a checkpoint written before runs recorded them (rebuilt from its old metadata), or None."
+        return None
     def begin(self, start: int) -> None:
         "Called once before the first step of a call (e.g. data-dependent initialisation at `start == 0`)."
     def finish(self, history: History) -> bool:
@@ -373,7 +386,7 @@ def _flat(d: dict, pre: str = '') -> dict:
 
 def check_run_settings(run: TrainRun, path: Path, meta: dict, resume: bool) -> None:
     "Raise CheckpointError unless the checkpoint `meta` at `path` was written with `run`'s settings (with `resume`, up to its budget)."
-    saved = meta.get('settings')
+    saved = meta.get('settings', run.legacy_settings(meta))
     if saved is None:
         if run.hashed: return                # an older checkpoint: its file name's hash certifies the settings
         raise CheckpointError(f"{path}: written by an older version of singan_gif_lib (no 'settings' entry); delete it to train again")

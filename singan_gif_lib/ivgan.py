@@ -350,4 +350,6 @@ def main(argv: list[str] | None = None) -> int:
         if distributed and dist.is_initialized(): dist.destroy_process_group()
     return 0
 
+# %% ../nbs/20_ivgan.ipynb #c079989c
+#| eval: false
 if __name__ == '__main__' and 'ipykernel' not in sys.modules: sys.exit(main())

@@ -67,6 +67,10 @@ def _use_bundled_ffmpeg() -> None:
     _FFMPEG_SET = True
 
 # %% ../nbs/02_show.ipynb #83bba358
+def _even(f: np.ndarray) -> np.ndarray:
+    "Pad (T, H, W, 3) frames by repeating the last row/column to even H and W."
+    return np.pad(f, ((0, 0), (0, f.shape[1] % 2), (0, f.shape[2] % 2), (0, 0)), mode='edge')
+
 def show_videos(videos: Any, # one video, a list, or {title: video}; see `as_frames` for layouts
                 titles: Iterable[str] | None = None, # titles for a list of videos
                 fps: float | None = None, # frames per second; None: the first video's `.fps`, else 10
@@ -85,8 +89,8 @@ def show_videos(videos: Any, # one video, a list, or {title: video}; see `as_fra
     if height is None:
         h = max(f.shape[1] for f in frames)
         height = h * display_scale(h, min_height)
-    if codec == 'h264':  # H.264 wants even sizes
-        frames = [np.pad(f, ((0, 0), (0, f.shape[1] % 2), (0, f.shape[2] % 2), (0, 0)), mode='edge') for f in frames]
+    if codec == 'h264':  # mediapy encodes odd sizes as yuv444p, which Safari, iOS and Firefox do not play: pad to even (yuv420p)
+        frames = [_even(f) for f in frames]
     _use_bundled_ffmpeg()
     return mediapy.show_videos(frames, titles, fps=fps, height=height, columns=columns, codec=codec,
                                return_html=return_html, **kwargs)
