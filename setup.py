@@ -34,7 +34,7 @@ setuptools.setup(
     url = cfg['git_url'],
     packages = setuptools.find_packages(include=[lib_path, lib_path + '.*']),
     include_package_data = True,
-    package_data = {lib_path: ['assets/*']},
+    package_data = {lib_path: ['assets/*', 'assets/samples/*']},
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements },
     python_requires  = '>=' + cfg['min_python'],

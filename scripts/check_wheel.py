@@ -39,7 +39,7 @@ import json, singan_gif_lib
 from singan_gif_lib.core import ASSETS
 from singan_gif_lib.data import sample_path
 print(json.dumps({"version": singan_gif_lib.__version__, "file": singan_gif_lib.__file__,
-                  "assets": sorted(p.name for p in ASSETS.glob("*.safetensors")), "water": str(sample_path("water"))}))'''], cwd=outside))
+                  "assets": sorted(p.name for p in ASSETS.glob("*.safetensors")), "water": str(sample_path("water")), "bunny": str(sample_path("bunny"))}))'''], cwd=outside))
         version = run([venv / 'bin' / 'singan-gif', '--version'], cwd=outside)
         meta = run([py, '-m', 'pip', 'show', 'singan_gif_lib'], cwd=outside)
         problems = []
@@ -49,7 +49,8 @@ print(json.dumps({"version": singan_gif_lib.__version__, "file": singan_gif_lib.
         if 'Summary: Learn video GANs' not in meta: problems.append("the wheel's metadata has no description")
         for w in ('frame_features.safetensors', 'video_features.safetensors', 'stylegan_sky32.safetensors', 'cinn_sky32_model.safetensors'):
             if w not in info['assets']: problems.append(f'the wheel lacks assets/{w}')
-        if not Path(info['water']).exists(): problems.append('sample_path("water") gave no file outside the repository')
+        for k in ('water', 'bunny'):
+            if not Path(info[k]).exists(): problems.append(f'sample_path({k!r}) gave no file outside the repository')
         print(f"wheel {whl.name}: version {info['version']}, {len(info['assets'])} shipped weights, sample clips from {Path(info['water']).parent}")
         if problems:
             print('\n'.join(['FAIL:'] + problems)); return 1

@@ -5,7 +5,7 @@
 # %% ../nbs/00_core.ipynb #99df5dd7
 from __future__ import annotations
 
-import dataclasses, hashlib, json, math, os, random, tempfile, time, typing, warnings
+import dataclasses, hashlib, importlib.util, json, math, os, random, tempfile, time, typing, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +76,8 @@ def resolve_preset(preset: str, # a preset name, or 'auto'
     return gpu if torch.cuda.is_available() else cpu
 
 # %% ../nbs/00_core.ipynb #e8337c11
-ASSETS = Path(__file__).resolve().parent / 'assets' if '__file__' in globals() else Path('../singan_gif_lib/assets').resolve()   # shipped weights
+# shipped weights: next to this module, or (running this notebook) next to the installed package, editable or not
+ASSETS = Path(__file__ if '__file__' in globals() else importlib.util.find_spec('singan_gif_lib').origin).resolve().parent / 'assets'
 
 # %% ../nbs/00_core.ipynb #cc138f26
 def seed_everything(seed: int) -> None:

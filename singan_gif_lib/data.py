@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import Dataset
 
 import singan_gif_lib
-from .core import SinganGifError
+from .core import ASSETS, SinganGifError
 from .video import read_video, to_tensor, to_frames, resize_video, write_video
 
 # %% auto #0
@@ -532,8 +532,8 @@ def _cache_dir() -> Path:
 
 def sample_path(name: str = DEFAULT_SAMPLE, # one of `SAMPLES`
                ) -> Path:
-    "Path of bundled sample GIF `name` (regenerated into the cache if the repo's data/ is missing)."
+    "Path of bundled sample GIF `name`: the repository's data/, else the package (the real-footage clip), else regenerated into the cache."
     if name not in SAMPLES: raise DataError(f"unknown sample {name!r}; available: {', '.join(SAMPLES)}")
-    for d in (_repo_data_dir(), _cache_dir()):
+    for d in (_repo_data_dir(), ASSETS / 'samples', _cache_dir()):
         if (d / f'{name}.gif').exists(): return d / f'{name}.gif'
     return write_sample(name, _cache_dir())
