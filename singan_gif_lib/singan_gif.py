@@ -490,7 +490,7 @@ def edit(self: SinGANGIF, frames, # edited clip: uint8 (T, H, W, 3) or tensor (1
     out = orig
     for _ in range(passes):
         inp = resize_video(out, (T, *self.sizes[start_scale - 1]))                  # (1, 3, T, h_{n}, w_{n})
-        zs = [self.noise(k, 1, T, generator=g) for k in range(start_scale, len(self.generators))]
+        zs = [self.noise(k, 1, T, generator=g, time_corr=self.sample_time_corr) for k in range(start_scale, len(self.generators))]   # the fitted rho, as `sample`
         out = self(zs, inp, start_scale)
         if mask is not None:
             m = resize_video(mask.float().to(self.device), (mask.shape[2], *self.sizes[-1]))
