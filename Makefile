@@ -9,7 +9,7 @@ DEMO_GIF ?= data/water.gif
 DEMO_OUT ?= outputs/demo
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: venv demo test export readme clean-nbs lib-in-sync readme-in-sync nbtest unit papermill wheel-check docs docs-check bench bench-mocogan bench-cinn help
+.PHONY: venv demo test export readme clean-nbs lib-in-sync readme-in-sync nbtest unit papermill wheel-check docs docs-check assignments assignments-check bench bench-mocogan bench-cinn help
 
 help:
 	@echo "make demo   # set up, train SinGAN-GIF (demo preset) on $(DEMO_GIF), write random samples to $(DEMO_OUT), judge them"
@@ -74,6 +74,15 @@ docs: venv
 docs-check: venv
 	@$(PY) scripts/docs.py check
 
+# Course assignments (Otter-Grader) from the notebooks that carry exercises: assignments/student/ (hand out),
+# assignments/solution/, assignments/autograder/<name>.zip (used by `singan-gif grade NOTEBOOK.ipynb`).
+assignments: venv
+	@$(PY) scripts/assignments.py build --out assignments
+
+# Solutions score full marks, student versions run and score 0, one exercise filled in scores exactly it, nothing leaks.
+assignments-check: venv
+	@OMP_NUM_THREADS=1 $(PY) scripts/assignments.py check
+
 bench: venv
 	@$(PY) scripts/bench_singan_gif.py
 
@@ -89,5 +98,6 @@ test: venv
 	$(MAKE) --no-print-directory nbtest && \
 	$(MAKE) --no-print-directory unit && \
 	$(MAKE) --no-print-directory docs docs-check && \
+	$(MAKE) --no-print-directory assignments-check && \
 	$(MAKE) --no-print-directory wheel-check; rc=$$?; \
 	echo "make test: $$(( $$(date +%s) - start )) s in all, exit $$rc"; exit $$rc

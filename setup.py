@@ -36,7 +36,7 @@ setuptools.setup(
     include_package_data = True,
     package_data = {lib_path: ['assets/*', 'assets/samples/*']},
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements },
+    extras_require={ 'dev': dev_requirements, 'course': ['otter-grader>=7,<8'] },
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),
     long_description_content_type = 'text/markdown',

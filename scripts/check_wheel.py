@@ -21,6 +21,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--preset', default='ci')
     ap.add_argument('--no-notebooks', action='store_true', help='only the install checks')
+    ap.add_argument('--all', action='store_true', help='also run every model notebook top to bottom (as in Colab)')
     a = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix='wheelcheck-'))
     try:
@@ -58,7 +59,7 @@ print(json.dumps({"version": singan_gif_lib.__version__, "file": singan_gif_lib.
         run([py, '-m', 'ipykernel', 'install', '--prefix', venv, '--name', 'singan-wheel', '--display-name', 'singan_gif_lib wheel'])
         env = {**os.environ, 'JUPYTER_PATH': str(venv / 'share' / 'jupyter')}
         r = subprocess.run([sys.executable, ROOT / 'scripts' / 'run_notebooks.py', '--preset', a.preset, '--out', work / 'executed',
-                            '--kernel', 'singan-wheel', '--cwd', outside], env=env)
+                            '--kernel', 'singan-wheel', '--cwd', outside] + (['--all'] if a.all else []), env=env)
         return r.returncode
     finally:
         shutil.rmtree(work, ignore_errors=True)

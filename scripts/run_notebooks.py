@@ -62,6 +62,7 @@ def main() -> int:
     ap.add_argument("--out", default="executed", help="folder (ignored by git) for the executed copies")
     ap.add_argument("--kernel", default="python3", help="Jupyter kernel to run them with (e.g. one of an installed wheel)")
     ap.add_argument("--cwd", default=None, help="working directory of the notebooks (default: nbs/)")
+    ap.add_argument("--all", action="store_true", help="also run the model notebooks (top to bottom, no parameters)")
     ap.add_argument("--clean", action="store_true", help="only apply `clean_outputs` to the given notebooks in place")
     ap.add_argument("notebooks", nargs="*", help="default: every training notebook in nbs/")
     args = ap.parse_args()
@@ -70,12 +71,22 @@ def main() -> int:
             path = Path(p); path.write_text(json.dumps(clean_outputs(json.loads(path.read_text())), indent=1, ensure_ascii=False) + "\n")
         return 0
     paths = [Path(p).resolve() for p in args.notebooks] or sorted(NBS.glob("*.ipynb"))
-    todo = [p for p in paths if is_training_notebook(json.loads(p.read_text()))]
+    todo = [p for p in paths if args.all or is_training_notebook(json.loads(p.read_text()))]
     out = (ROOT / args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     failures, times = [], []
     for p in todo:
         nb = json.loads(p.read_text())
+        if not is_training_notebook(nb):                       # a model notebook: top to bottom as it is
+            t0 = time.time(); print(f"papermill {p.name} ...", flush=True)
+            try:
+                pm.execute_notebook(str(p), str(out / p.name), cwd=args.cwd or str(NBS), progress_bar=False, log_output=False,
+                                    kernel_name=args.kernel)
+                print(f"  {p.name}: {time.time() - t0:.1f} s", flush=True)
+            except Exception as e:
+                failures.append(f"{p.name}: {type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else e}")
+            times.append((p.name, time.time() - t0))
+            continue
         if not has_parameters_cell(nb):
             failures.append(f"{p.name}: no cell tagged `parameters` (papermill would run the paper preset)")
             continue

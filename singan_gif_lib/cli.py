@@ -23,12 +23,13 @@ from .metrics import checks_table, single_video_checks
 from .singan_gif import CHECKPOINT, SinGANGIFConfig, check_config, load_singan_gif, super_resolve, train_singan_gif
 from .stylegan import load_stylegan
 from .mocogan_hd import MoCoGANHDConfig, checkpoint_path, generate_videos, generator_fingerprint, load_mocogan_hd, train_motion_generator
+from .course import grade as grade_notebook, grade_lines
 from .video_ae import VideoAEConfig, load_image_to_video, train_image_to_video
 
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'TRAIN_PRESETS', 'Subcommand', 'subcommand', 'positive_int', 'positive_float', 'build_parser', 'main',
            'info', 'convert', 'make_data', 'train_config', 'train', 'sample', 'check', 'animate', 'upscale',
-           'mocogan_train', 'mocogan_sample', 'cinn_train', 'cinn_animate']
+           'mocogan_train', 'mocogan_sample', 'cinn_train', 'cinn_animate', 'grade']
 
 # %% ../nbs/90_cli.ipynb #5adbaab1
 @dataclass
@@ -394,3 +395,14 @@ def _in_ipython() -> bool:
 
 if __name__ == '__main__' and not _in_ipython():
     sys.exit(main())
+
+# %% ../nbs/90_cli.ipynb #f471d4d8
+def _grade_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument('notebook', type=Path, metavar='NOTEBOOK', help='the returned notebook (.ipynb)')
+    p.add_argument('--assignments', type=Path, default=Path('assignments'), help='the folder `make assignments` wrote (default: ./assignments)')
+
+@subcommand('grade', "Grade a returned assignment notebook: points per exercise and the total.", _grade_args)
+def grade(args: argparse.Namespace) -> int:
+    "Print `name: points/max` per exercise and `TOTAL: points/max`."
+    for line in grade_lines(grade_notebook(args.notebook, args.assignments)): print(line)
+    return 0

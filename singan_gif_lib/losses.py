@@ -14,7 +14,7 @@ from .core import SinganGifError
 __all__ = ['LossInputError', 'wgan_critic_loss', 'wgan_generator_loss', 'hinge_critic_loss', 'hinge_generator_loss',
            'ns_critic_loss', 'ns_generator_loss', 'ls_critic_loss', 'ls_generator_loss', 'interpolate',
            'gradient_norms', 'pixel_gradient_penalty', 'wgan_gp_penalty', 'lipschitz_penalty', 'zero_centered_penalty',
-           'drift_penalty', 'r1_penalty', 'remove_layernorm', 'spectral_norm_all']
+           'drift_penalty', 'r1_penalty', 'remove_layernorm', 'spectral_norm_all', 'power_iteration']
 
 # %% ../nbs/04_losses.ipynb #c1caaaa9
 class LossInputError(SinganGifError, ValueError):
@@ -120,25 +120,31 @@ def wgan_gp_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tens
                     alpha: Tensor | float | None = None, # per-sample interpolation weights (Eq. 7); None: U[0, 1]
                    ) -> Tensor:
     "Eq. 8, two-sided gradient penalty E[(||grad D(x_hat)|| - 1)^2] on interpolates (unweighted: multiply by lambda)."
+    # BEGIN SOLUTION
     norms = gradient_norms(critic, interpolate(real, fake, alpha))     # (B,)
     # $\mathbb{E}[(\|\nabla_{\hat x} D(\hat x)\|_2 - 1)^2]$
     return ((norms - 1) ** 2).mean()
+    # END SOLUTION
 
 # %% ../nbs/04_losses.ipynb #c556a61a
 def lipschitz_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
                       alpha: Tensor | float | None = None) -> Tensor:
     "Eq. 12, one-sided Lipschitz penalty E[max(0, ||grad D(x_hat)|| - 1)^2] on interpolates (unweighted)."
+    # BEGIN SOLUTION
     norms = gradient_norms(critic, interpolate(real, fake, alpha))     # (B,)
     # $\mathbb{E}[\max\{0, \|\nabla_{\hat x} D(\hat x)\|_2 - 1\}^2]$
     return (F.relu(norms - 1) ** 2).mean()
+    # END SOLUTION
 
 # %% ../nbs/04_losses.ipynb #460e6091
 def zero_centered_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
                           alpha: Tensor | float | None = None) -> Tensor:
     "Eq. 10, zero-centred penalty E[||grad D(x_hat)||^2] on interpolates (unweighted)."
+    # BEGIN SOLUTION
     g = _per_sample_grad(critic, interpolate(real, fake, alpha))       # (B, N)
     # $\mathbb{E}[\|\nabla_{\hat x} D(\hat x)\|_2^2]$ (squared directly: no sqrt, finite gradient at 0)
     return g.pow(2).sum(1).mean()
+    # END SOLUTION
 
 # %% ../nbs/04_losses.ipynb #080147dd
 def drift_penalty(real_scores: Tensor, # D(x) on real data, any shape
@@ -179,3 +185,20 @@ def spectral_norm_all(module: nn.Module, # critic to constrain (changed in place
         if isinstance(m, _SN_TYPES) and not parametrize.is_parametrized(m, 'weight'):
             spectral_norm(m, n_power_iterations=n_power_iterations)
     return module
+
+# %% ../nbs/04_losses.ipynb #c6be5d57
+def power_iteration(weight: Tensor, # a layer's weight (out, ...); conv kernels are read as (out, rest) matrices
+                    n_iter: int = 20, # iterations; spectral_norm does 1 per training step, keeping u between steps
+                    u: Tensor | None = None, # (out,) start vector; None: a random unit vector
+                    generator: torch.Generator | None = None, # for the random start
+                    eps: float = 1e-12) -> tuple[Tensor, Tensor]: # (sigma estimate, 0-dim; the last u, (out,))
+    "Largest singular value of `weight` by power iteration (Miyato et al., Alg. 1): returns (u^T W v, u)."
+    # BEGIN SOLUTION
+    W = weight.detach().reshape(weight.shape[0], -1)                          # (out, rest)
+    if u is None: u = torch.randn(W.shape[0], generator=generator, dtype=W.dtype)
+    u = F.normalize(u.to(W), dim=0, eps=eps)
+    for _ in range(n_iter):
+        v = F.normalize(W.t() @ u, dim=0, eps=eps)                             # $\tilde v = W^\top \tilde u / \|W^\top \tilde u\|$
+        u = F.normalize(W @ v, dim=0, eps=eps)                                 # $\tilde u = W \tilde v / \|W \tilde v\|$
+    return u @ W @ v, u                                                        # $\sigma(W) \approx \tilde u^\top W \tilde v$
+    # END SOLUTION
