@@ -108,11 +108,14 @@ class SepConv3d(nn.Module):
     def __init__(self, cin: int, cout: int, k: int = 3, pad_space: bool = True, pad_time: bool = True,
                  time_padding: str = 'zeros'): # 'zeros' or 'replicate': what the temporal conv sees beyond the first and last frame
         super().__init__()
+        # BEGIN SOLUTION
         p = k // 2
         self.spatial = FoldedConv3d(cin, cout, (1, k, k), padding=(0, p if pad_space else 0, p if pad_space else 0))
         self.temporal = nn.Conv3d(cout, cout, (k, 1, 1), padding=(p if pad_time else 0, 0, 0), padding_mode=time_padding)
+        # END SOLUTION
 
     def forward(self, x: Tensor) -> Tensor: # (B, Ci, T, H, W) -> (B, Co, T, H, W)
+        # BEGIN SOLUTION
         y = self.spatial(x)                                                        # (B, Co, T, H', W')
         B, C, T, H, W = y.shape; tc = self.temporal; p = tc.padding[0]
         # the k x 1 x 1 conv as a k x 1 2D conv over (time, pixels): the same weights, about 3x faster on CPU than Conv3d
@@ -120,6 +123,7 @@ class SepConv3d(nn.Module):
         if p and tc.padding_mode == 'replicate': y, pad = F.pad(y, (0, 0, p, p), mode='replicate'), 0
         else: pad = p
         return F.conv2d(y, tc.weight.squeeze(-1), tc.bias, padding=(pad, 0)).view(B, C, -1, H, W)
+        # END SOLUTION
 
 # %% ../nbs/10_singan_gif.ipynb #3b3ade74
 class ConvBlock(nn.Sequential):
@@ -266,12 +270,14 @@ def color_stats(x: Tensor, # video (B, 3, T, H, W)
                 full_cov: bool = False, # True: 3x3 channel covariance; False: per-channel variance
                ) -> tuple[Tensor, Tensor]: # means (B, T, 3), variances (B, T, 3) or covariances (B, T, 3, 3)
     "Per-frame mean and (co)variance of the colour channels."
+    # BEGIN SOLUTION
     v = x.float().flatten(3)                                                     # (B, 3, T, HW)
     mu = v.mean(-1)                                                              # (B, 3, T)
     d = v - mu[..., None]
     if full_cov: cov = torch.einsum('bctn,bdtn->btcd', d, d) / v.shape[-1]       # (B, T, 3, 3)
     else: cov = d.pow(2).mean(-1).transpose(1, 2)                                # (B, T, 3)
     return mu.transpose(1, 2), cov
+    # END SOLUTION
 
 def color_stats_loss(fake: Tensor, # generated video (B, 3, T, H, W)
                      real: Tensor, # real video (1 or B, 3, T, H, W)
@@ -279,10 +285,12 @@ def color_stats_loss(fake: Tensor, # generated video (B, 3, T, H, W)
     "Eq. 6: mean over frames and channels of |mu(fake) - mu(real)| + ||Cov(fake) - Cov(real)||_2."
     if fake.shape[1:] [:2] != real.shape[1:][:2] or fake.shape[2] != real.shape[2]:
         raise SinganGifError(f"color_stats_loss: fake {tuple(fake.shape)} and real {tuple(real.shape)} need the same channels and frames")
+    # BEGIN SOLUTION
     mf, cf = color_stats(fake, full_cov); mr, cr = color_stats(real, full_cov)
     # $\|\mu(\tilde{x}^i) - \mu(x^i)\|_2 + \|Cov(\tilde{x}^i) - Cov(x^i)\|_2$ per frame and channel i
     cov_term = (cf - cr).norm(dim=-1) if full_cov else (cf - cr).abs()           # (B, T, 3)
     return ((mf - mr).abs() + cov_term).mean()
+    # END SOLUTION
 
 # %% ../nbs/10_singan_gif.ipynb #a0b8c723
 def timer_noise(n: int, frames: int, h: int, w: int, device=None, generator: torch.Generator | None = None) -> Tensor:
