@@ -78,7 +78,8 @@ def check(out: Path) -> int:
             got = scores(one); one.unlink()
             want = {k: (m if k == q else 0.0) for k, (_, m) in sol.items()}
             if {k: v[0] for k, v in got.items()} != want: failures.append(f'{name}: with only {q} filled in it scores {got}, expected {want}')
-        text = '\n'.join(p.read_text() for p in (out / 'student' / name).rglob('*') if p.is_file() and p.suffix in ('.ipynb', '.py'))
+        text = '\n'.join([''.join(c['source']) for c in snb['cells'] if c['cell_type'] == 'code'] +        # code, not the prompts' hints
+                         [p.read_text() for p in (out / 'student' / name).rglob('*.py')])
         leaked = [l for l in solution_lines(source) if l in text] + [t for t in hidden_tests(source) if t in text]
         if leaked: failures.append(f'{name}: the student version shows {leaked[:3]}')
         print(f'{name}: {len(qs)} exercises, solution {grade_lines([type("S", (), dict(name=k, points=v[0], possible=v[1]))() for k, v in sol.items()])[-1]}, '

@@ -94,6 +94,7 @@ class AffineCoupling(nn.Module):
 
     def forward(self, x: Tensor, cond: Tensor | None = None) -> tuple[Tensor, Tensor]:
         "x (B, dim), cond (B, cond_dim) -> (y (B, dim), logdet (B,))."
+        # BEGIN SOLUTION
         x1, x2 = x[:, :self.d1], x[:, self.d1:]
         s2, t2 = self._st(self.net2, x1, cond)
         # $y_2 = x_2 \odot e^{s(x_1, c)} + t(x_1, c)$
@@ -102,15 +103,18 @@ class AffineCoupling(nn.Module):
         y1 = x1 * torch.exp(s1) + t1
         # $\log|\det J| = \sum_j s_j$ (both half-couplings)
         return torch.cat([y1, y2], 1), s1.sum(1) + s2.sum(1)
+        # END SOLUTION
 
     def reverse(self, y: Tensor, cond: Tensor | None = None) -> Tensor:
         "y (B, dim), cond (B, cond_dim) -> x (B, dim)."
+        # BEGIN SOLUTION
         y1, y2 = y[:, :self.d1], y[:, self.d1:]
         s1, t1 = self._st(self.net1, y2, cond)
         x1 = (y1 - t1) * torch.exp(-s1)
         s2, t2 = self._st(self.net2, x1, cond)
         # $x_2 = (y_2 - t(x_1, c)) \odot e^{-s(x_1, c)}$
         return torch.cat([x1, (y2 - t2) * torch.exp(-s2)], 1)
+        # END SOLUTION
 
 # %% ../nbs/40_cinn.ipynb #36df6f21
 class ConditionalINN(nn.Module):

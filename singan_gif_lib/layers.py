@@ -66,12 +66,14 @@ class ModulatedConv2d(nn.Module):
 
     def modulated_weight(self, s: Tensor) -> Tensor:
         "The per-sample weights of Eq. 1 (and 3 if demodulating): (B, Cout, Cin, k, k)."
+        # BEGIN SOLUTION
         # $w'_{ijk} = s_i \cdot w_{ijk}$ (Eq. 1)
         wt = self.weight[None] * self.scale * s[:, None, :, None, None]       # (B, Cout, Cin, k, k)
         if self.demodulate:
             # $w''_{ijk} = w'_{ijk} / \sqrt{\sum_{i,k} w'^2_{ijk} + \epsilon}$ (Eq. 3)
             wt = wt * torch.rsqrt(wt.pow(2).sum([2, 3, 4], keepdim=True) + self.eps)
         return wt
+        # END SOLUTION
 
     def forward(self, x: Tensor, # (B, Cin, H, W)
                 w: Tensor, # (B, w_dim)
@@ -88,7 +90,9 @@ class ModulatedConv2d(nn.Module):
             return out.reshape(B, self.out_ch, *out.shape[2:])               # (B, Cout, H', W')
         weight = self.weight * self.scale                                     # (Cout, Cin, k, k)
         out = F.conv2d(x * s[:, :, None, None], weight, padding=pad)          # (B, Cout, H', W')
+        # BEGIN SOLUTION
         if self.demodulate:
             d = torch.rsqrt(s.pow(2) @ weight.pow(2).sum([2, 3]).t() + self.eps)  # (B, Cout)
             out = out * d[:, :, None, None]
+        # END SOLUTION
         return out

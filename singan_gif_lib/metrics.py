@@ -232,6 +232,7 @@ def sliced_wasserstein_patches(real: Tensor, fake: Tensor, # videos (B, 3, T, H,
                                max_patches: int = 8192, # sub-sample both patch sets to at most this many
                               ) -> float:
     "Sliced Wasserstein-1 distance between the spatio-temporal patch distributions of two videos (no network)."
+    # BEGIN SOLUTION
     pr, pf = video_patches(real, patch).double(), video_patches(fake, patch).double()   # (N1, D), (N2, D)
     n = min(len(pr), len(pf), max_patches)
     sub = lambda p: p[torch.randperm(len(p), generator=torch.Generator().manual_seed(seed + 1))[:n]]   # same draw for equal sizes
@@ -240,6 +241,7 @@ def sliced_wasserstein_patches(real: Tensor, fake: Tensor, # videos (B, 3, T, H,
     theta = theta / theta.norm(dim=0, keepdim=True)                      # (D, n_proj) unit directions
     # $\mathbb{E}_\theta \frac1n \sum_i |\mathrm{sort}(\theta^\top p)_i - \mathrm{sort}(\theta^\top q)_i|$
     return ((pr @ theta).sort(0).values - (pf @ theta).sort(0).values).abs().mean().item()
+    # END SOLUTION
 
 # %% ../nbs/05_metrics.ipynb #b563d6bb
 def _unit(x: Tensor, name: str) -> Tensor:

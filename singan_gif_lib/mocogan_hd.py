@@ -24,11 +24,12 @@ from .losses import hinge_critic_loss, hinge_generator_loss, ls_critic_loss, ls_
 
 # %% auto #0
 __all__ = ['GAN_LOSSES', 'MoCoGANHDError', 'ImageGenerator', 'ToyImageGenerator', 'PCA', 'fit_pca', 'check_basis',
-           'MotionGenerator', 'interpolate_codes', 'MutualInfoHead', 'mutual_info_loss', 'VideoPatchDiscriminator',
-           'ImageDiscriminator', 'augment', 'info_nce', 'FeatureQueue', 'MomentumEncoder', 'feature_matching_loss',
-           'MoCoGANHDConfig', 'check_image_generator', 'render', 'sky_clips', 'real_batch', 'sample_w',
-           'generator_fingerprint', 'run_settings', 'checkpoint_path', 'MoCoGANHDRun', 'train_motion_generator',
-           'load_mocogan_hd', 'generate_videos', 'invert_image', 'evaluate_motion', 'predict_videos']
+           'pca_residual_step', 'MotionGenerator', 'interpolate_codes', 'MutualInfoHead', 'mutual_info_loss',
+           'VideoPatchDiscriminator', 'ImageDiscriminator', 'augment', 'info_nce', 'FeatureQueue', 'MomentumEncoder',
+           'feature_matching_loss', 'MoCoGANHDConfig', 'check_image_generator', 'render', 'sky_clips', 'real_batch',
+           'sample_w', 'generator_fingerprint', 'run_settings', 'checkpoint_path', 'MoCoGANHDRun',
+           'train_motion_generator', 'load_mocogan_hd', 'generate_videos', 'invert_image', 'evaluate_motion',
+           'predict_videos']
 
 # %% ../nbs/32_mocogan_hd.ipynb #f0910404
 class MoCoGANHDError(SinganGifError, ValueError):
@@ -107,6 +108,19 @@ def check_basis(basis: Tensor, # (k, d) candidate basis rows
         if std.shape != (k,): raise MoCoGANHDError(f"std (pca_std) must have shape ({k},) to match the basis, got {tuple(std.shape)}")
         if (std < 0).any(): raise MoCoGANHDError("std (pca_std) must be non-negative")
 
+# %% ../nbs/32_mocogan_hd.ipynb #d2e8caa7
+def pca_residual_step(z_prev: Tensor, # (B, d) z_{t-1}
+                      a: Tensor, # (B, k) W h_t + b
+                      basis: Tensor, # U: (k, d) orthonormal rows
+                      std: Tensor, # sigma: (k,)
+                      step: float, # lambda
+                     ) -> Tensor: # (B, d) z_t
+    "Eq. 2: z_t = z_{t-1} + lambda * U (tanh(a) * sigma), a step in the span of the principal directions."
+    # BEGIN SOLUTION
+    # $z_t = z_{t-1} + \lambda \cdot \mathbf{U}\, (\tanh(W h_t + b) \odot \sigma)$
+    return z_prev + step * (torch.tanh(a) * std) @ basis
+    # END SOLUTION
+
 # %% ../nbs/32_mocogan_hd.ipynb #3cfc3ba9
 class MotionGenerator(nn.Module):
     "G_M: LSTM encoder z_1 -> (h_0, c_0), LSTM decoder driven by noise (Eq. 1), residual steps along PCA directions (Eq. 2)."
@@ -162,7 +176,7 @@ class MotionGenerator(nn.Module):
             h, c = self.decoder(eps[:, t], (h, c))
             if self.use_residual:
                 # $z_t = z_{t-1} + \lambda\, \mathbf U (\tanh(W h_t + b) \odot \sigma)$ (Eq. 2)
-                z = z + self.step * (torch.tanh(self.out(h)) * s) @ U                 # (B, d)
+                z = pca_residual_step(z, self.out(h), U, s, self.step)                 # (B, d)
             else: z = self.out(h)                                                      # w/o Eq. 2: (B, d)
             codes.append(z); hs.append(h)
         codes = torch.stack(codes, 1)                                                  # (B, n, d)
@@ -280,11 +294,13 @@ def info_nce(q: Tensor, # (B, D) queries f(x~)
             ) -> Tensor:
     "Eq. 6 averaged over the batch: cross-entropy of cos(q_i, k_i)/tau against cos(q_i, k_j)/tau for the batch's and the queue's keys."
     if q.shape != k.shape: raise MoCoGANHDError(f"info_nce: q {tuple(q.shape)} and k {tuple(k.shape)} must have the same shape")
+    # BEGIN SOLUTION
     q, k = F.normalize(q, dim=1), F.normalize(k, dim=1)
     keys = k if queue is None or len(queue) == 0 else torch.cat([k, F.normalize(queue.to(k), dim=1)])   # (B + N, D)
     logits = q @ keys.T / temperature                                                  # (B, B + N) cosines / tau
     # $-\frac1B\sum_i \log \frac{\exp(\cos(q_i,k_i)/\tau)}{\sum_j \exp(\cos(q_i,k_j)/\tau)}$
     return F.cross_entropy(logits, torch.arange(len(q), device=q.device))
+    # END SOLUTION
 
 # %% ../nbs/32_mocogan_hd.ipynb #57cda50c
 class FeatureQueue(nn.Module):
