@@ -2,9 +2,9 @@
 
   python scripts/assignments.py build [--out assignments]   # student/, solution/, autograder/ for every assignment notebook
   python scripts/assignments.py check                       # build into a temporary folder, then for every assignment:
-      the solution scores full marks; the student version runs top to bottom without an error and scores 0 on every
-      exercise; with exactly one exercise filled in from the solution it scores exactly that exercise; no hidden test
-      and no solution line appears in the student's folder.
+      the solution scores full marks; the student version runs top to bottom without an error (alone in an empty
+      folder, as in Colab) and scores 0 on every exercise; with exactly one exercise filled in from the solution it
+      scores exactly that exercise; no hidden test and no solution line appears in the student's code or tests.
 """
 from __future__ import annotations
 import argparse, copy, json, re, shutil, sys, tempfile, time
@@ -47,15 +47,18 @@ def answer_cells(nb: dict) -> dict[str, list[str]]:
 
 
 def run_notebook(path: Path) -> None:
+    "Run a student notebook alone in an empty folder, as in Colab: its first cell writes the public tests it needs."
     import papermill as pm
-    pm.execute_notebook(str(path), str(path.with_suffix('.executed.ipynb')), cwd=str(path.parent), progress_bar=False, kernel_name='python3')
-    path.with_suffix('.executed.ipynb').unlink()
+    with tempfile.TemporaryDirectory() as d:
+        nb = Path(d) / path.name; shutil.copy(path, nb)
+        pm.execute_notebook(str(nb), str(nb.with_suffix('.executed.ipynb')), cwd=d, progress_bar=False, kernel_name='python3')
+        if not (Path(d) / 'tests').is_dir(): raise RuntimeError(f'{path.name}: its first cell wrote no tests/')
 
 
-def check(out: Path) -> int:
-    failures = []
-    names = build_assignments(ROOT / 'nbs', out)
+def check(out: Path, only: list[str] | None = None) -> int:
+    failures, names = [], [n for n in build_assignments(ROOT / 'nbs', out) if not only or n in only]
     for src in assignment_notebooks(ROOT / 'nbs'):
+        if only and src.stem not in only: continue
         name, t0 = src.stem, time.time()
         source = read_notebook(src); qs = questions(source)
         student_nb, solution_nb = out / 'student' / name / src.name, out / 'solution' / name / src.name
@@ -93,13 +96,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = ap.add_subparsers(dest='cmd', required=True)
     b = sub.add_parser('build'); b.add_argument('--out', default=str(ROOT / 'assignments'))
-    sub.add_parser('check')
+    c = sub.add_parser('check'); c.add_argument('--only', nargs='*', help='check only these assignments (default: all)')
     a = ap.parse_args()
     if a.cmd == 'build':
         out = Path(a.out); names = build_assignments(ROOT / 'nbs', out)
         print(f'{len(names)} assignments in {out}/: student/ (hand these out), solution/, autograder/ (grade with `singan-gif grade NOTEBOOK.ipynb`)')
         return 0
-    with tempfile.TemporaryDirectory() as tmp: return check(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp: return check(Path(tmp), a.only)
 
 
 if __name__ == '__main__':
