@@ -6,7 +6,7 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parents[1] / 'singan_gif_lib'
 SHARED = {'core', 'video', 'show', 'data', 'losses', 'metrics', 'layers'}        # the 0x block: foundations every paper may use
 PAPER_OF = {'singan_gif': 'singan_gif', 'bench': 'singan_gif', 'ivgan': 'ivgan', 'stylegan': 'stylegan', 'mocogan_hd': 'mocogan_hd',
-            'cinn': 'cinn', 'video_ae': 'cinn'}                               # module -> paper (bench times SinGAN-GIF; video_ae and cinn are one paper)
+            'cinn': 'cinn', 'video_ae': 'cinn', 'style_dvdgan': 'style_dvdgan'}                               # module -> paper (bench times SinGAN-GIF; video_ae and cinn are one paper)
 
 
 def modules() -> dict[str, tuple[int, ast.Module]]:

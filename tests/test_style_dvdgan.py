@@ -1,0 +1,73 @@
+"DVD-GAN with style blocks (the slides' paper) at tiny sizes: the properties the notebook teaches, as tests."
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from singan_gif_lib.core import ConfigError
+from singan_gif_lib.layers import ModulatedConv2d
+from singan_gif_lib.style_dvdgan import (SpatialCritic, StyleDVDGANConfig, StyleDVDGANError, StyleDVDGenerator, TemporalCritic,
+                                         critic_inputs, load_generator, pixels_seen, save_generator, train_style_dvdgan)
+
+CI = StyleDVDGANConfig.from_preset('ci')
+
+
+def test_demodulation_gives_unit_variance():
+    torch.manual_seed(0)
+    m = ModulatedConv2d(64, 32, 3, w_dim=8)
+    with torch.no_grad(): m.affine.weight.normal_()
+    v = m(torch.randn(16, 64, 24, 24), torch.randn(16, 8))[:, :, 1:-1, 1:-1].var(dim=(0, 2, 3))
+    assert abs(v.mean().item() - 1) < 0.1 and (v > 0.75).all() and (v < 1.3).all()
+
+
+@pytest.mark.parametrize('preset', ['ci', 'small', 'paper'])
+def test_no_batchnorm_in_the_style_generator(preset):
+    G = StyleDVDGenerator(StyleDVDGANConfig.from_preset(preset))
+    assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in G.modules())
+    assert any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in StyleDVDGenerator(StyleDVDGANConfig.from_preset(preset, block='cbn')).modules())
+
+
+def test_paper_generator_has_about_20M_parameters():
+    n = sum(p.numel() for p in StyleDVDGenerator(StyleDVDGANConfig.from_preset('paper')).parameters())
+    assert 15e6 < n < 25e6, n
+
+
+def test_output_frame0_and_dependence():
+    torch.manual_seed(0); G = StyleDVDGenerator(CI).eval()
+    x0, z = torch.rand(2, 3, CI.size, CI.size) * 2 - 1, torch.randn(2, CI.z_dim)
+    with torch.no_grad():
+        v = G(x0, z)
+        assert v.shape == (2, 3, CI.n_frames, CI.size, CI.size) and v.abs().max() <= 1
+        assert torch.equal(v[:, :, 0], x0)
+        assert (G(x0, torch.randn(2, CI.z_dim)) - v)[:, :, 1:].abs().max() > 1e-4
+        assert (G(-x0, z) - v)[:, :, 1:].abs().max() > 1e-4
+    with pytest.raises(StyleDVDGANError, match='x0 must be'): G(x0[:, :2], z)
+    with pytest.raises(StyleDVDGANError, match='z must be'): G(x0, z[:, :3])
+
+
+@pytest.mark.parametrize('preset', ['ci', 'small', 'paper'])
+def test_pixels_seen_is_what_the_critics_receive(preset):
+    cfg = StyleDVDGANConfig.from_preset(preset)
+    ds, dt = critic_inputs(torch.zeros(2, 3, cfg.n_frames, cfg.size, cfg.size), cfg)
+    assert (ds.numel() + dt.numel()) // (2 * 6) == pixels_seen(cfg.K, cfg.n_frames, cfg.size, cfg.size, cfg.phi, cfg.phi)
+    if preset == 'ci':
+        assert SpatialCritic(cfg)(ds).shape == (2 * cfg.K,) and TemporalCritic(cfg)(dt).shape == (2,)
+    with pytest.raises(StyleDVDGANError, match='must divide'): pixels_seen(2, 4, 15, 16, 2, 2)
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match='power of 2'): StyleDVDGANConfig(size=48, grid=4)
+    with pytest.raises(ConfigError, match="'style' or 'cbn'"): StyleDVDGANConfig(block='bn')
+
+
+def test_train_resume_and_round_trip(tmp_path):
+    cfg = StyleDVDGANConfig.from_preset('ci', n_steps=6, n_clips=8)
+    G_full, h = train_style_dvdgan(cfg, show_progress=False)
+    assert all(math.isfinite(h.last(k)) for k in ('w_dist_s', 'w_dist_t', 'generator_loss'))
+    train_style_dvdgan(cfg, out_dir=tmp_path, max_steps=3, show_progress=False)
+    G_res, _ = train_style_dvdgan(cfg, out_dir=tmp_path, resume=True, show_progress=False)
+    for a, b in zip(G_full.state_dict().values(), G_res.state_dict().values()): assert torch.allclose(a, b, atol=1e-6)
+    G2 = load_generator(save_generator(G_full, tmp_path / 'g'))
+    x0, z = torch.rand(1, 3, cfg.size, cfg.size) * 2 - 1, torch.randn(1, cfg.z_dim)
+    assert torch.allclose(G2(x0, z), G_full(x0, z), atol=1e-6)
