@@ -23,13 +23,14 @@ from .metrics import checks_table, single_video_checks
 from .singan_gif import CHECKPOINT, SinGANGIFConfig, check_config, load_singan_gif, super_resolve, train_singan_gif
 from .stylegan import load_stylegan
 from .mocogan_hd import MoCoGANHDConfig, checkpoint_path, generate_videos, generator_fingerprint, load_mocogan_hd, train_motion_generator
+from .style_dvdgan import StyleDVDGANConfig, load_style_dvdgan, save_generator, train_style_dvdgan
 from .course import grade as grade_notebook, grade_lines
 from .video_ae import VideoAEConfig, load_image_to_video, train_image_to_video
 
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'TRAIN_PRESETS', 'Subcommand', 'subcommand', 'positive_int', 'positive_float', 'build_parser', 'main',
            'info', 'convert', 'make_data', 'train_config', 'train', 'sample', 'check', 'animate', 'upscale',
-           'mocogan_train', 'mocogan_sample', 'cinn_train', 'cinn_animate', 'grade']
+           'mocogan_train', 'mocogan_sample', 'cinn_train', 'cinn_animate', 'dvdgan_train', 'dvdgan_animate', 'grade']
 
 # %% ../nbs/90_cli.ipynb #5adbaab1
 @dataclass
@@ -386,6 +387,47 @@ def cinn_animate(args: argparse.Namespace) -> int:
     print(f"{write_video(args.out, row, fps=args.fps)}: {args.n} futures of {x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} (WxH) each")
     return 0
 
+
+# %% ../nbs/90_cli.ipynb #67b828ad
+def _dvdgan_train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument('--out', type=Path, required=True, metavar='DIR', help='folder for the checkpoints and generator.safetensors')
+    p.add_argument('--preset', choices=('ci', 'small', 'paper'), default='small', help='config preset (default: small)')
+    p.add_argument('--steps', type=positive_int, metavar='N', help="training steps (default: the preset's)")
+    p.add_argument('--data', choices=('sky', 'shapes'), default='sky', help='sky time-lapse clips or bouncing shapes (default: sky)')
+    p.add_argument('--block', choices=('style', 'cbn'), default='style', help="'cbn': the DVDGAN-S baseline (conditional BatchNorm)")
+    _device_arg(p)
+    p.add_argument('--resume', action='store_true', help='continue an unfinished run in DIR')
+
+@subcommand('dvdgan-train', 'Style-DVD-GAN: train the image-to-video generator on sky time-lapse or bouncing-shapes clips.', _dvdgan_train_args)
+def dvdgan_train(args: argparse.Namespace) -> int:
+    "Train (or resume, or load a finished run) into `args.out`; the generator ends in `args.out/generator.safetensors`."
+    cfg = StyleDVDGANConfig.from_preset(args.preset, data=args.data, block=args.block, **({'n_steps': args.steps} if args.steps else {}))
+    G, _ = train_style_dvdgan(cfg, out_dir=args.out, resume=args.resume, device=get_device(args.device))
+    p = save_generator(G, args.out / 'generator', {'train_info': G.train_info})
+    print(f'Style-DVD-GAN generator ({cfg.n_frames} frames at {cfg.size}x{cfg.size}, {cfg.block} blocks, {cfg.data}): {p}')
+    return 0
+
+def _dvdgan_animate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument('image', type=Path, metavar='IMAGE', help='start frame: an image (.png, .jpg) or a video (its first frame)')
+    p.add_argument('--out', type=Path, required=True, metavar='OUT.gif', help='the futures, side by side')
+    p.add_argument('--model', type=Path, metavar='DIR', help='a folder written by `dvdgan-train` or a generator file (default: the shipped 32 px sky model)')
+    p.add_argument('--n', type=positive_int, default=4, help='number of futures (default: 4)')
+    p.add_argument('--fps', type=positive_float, default=8.0, help='frame rate of the GIF (default: 8)')
+    p.add_argument('--seed', type=int, default=0, metavar='N')
+    _device_arg(p)
+
+@subcommand('dvdgan-animate', 'Style-DVD-GAN: animate one still image into several possible futures.', _dvdgan_animate_args)
+def dvdgan_animate(args: argparse.Namespace) -> int:
+    "Animate `args.image` and write the futures side by side to `args.out` (frame 0 of each is the image)."
+    if args.model is not None and not args.model.exists(): raise SinganGifError(f'{args.model}: no such folder or file')
+    dev = get_device(args.device)
+    G = load_style_dvdgan(args.model, dev)
+    x0 = _image_tensor(args.image, (G.cfg.size, G.cfg.size)).to(dev)
+    z = torch.randn(args.n, G.cfg.z_dim, generator=torch.Generator().manual_seed(args.seed)).to(dev)
+    with torch.no_grad(): x = G(x0[None].expand(args.n, -1, -1, -1), z).cpu()       # (n, 3, T, S, S)
+    row = video_grid(x, ncols=args.n, pad=0)                                              # (3, T, S, n*S)
+    print(f"{write_video(args.out, row, fps=args.fps)}: {args.n} futures of {x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} (WxH) each")
+    return 0
 
 # %% ../nbs/90_cli.ipynb #b5591736
 def _in_ipython() -> bool:

@@ -15,15 +15,16 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 from .core import (SinganGifError, ConfigError, PresetConfig, History, get_device, seed_everything, seeded_generator,
-                                 TrainRun, train_run, state_tensors, load_state_tensors, save_checkpoint, load_checkpoint)
+                                 TrainRun, train_run, state_tensors, load_state_tensors, save_checkpoint, load_checkpoint, ASSETS)
 from .data import SkyTimelapse, BouncingShapes, CachedClips, sample_batch, check_dataset
 from .layers import EqualLinear, EqualConv2d, ModulatedConv2d
 from .losses import wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty
 
 # %% auto #0
-__all__ = ['StyleDVDGANError', 'StyleDVDGANConfig', 'pixels_seen', 'ConditionalBatchNorm2d', 'UpBlock', 'ConvGRU', 'ImageEncoder',
-           'StyleDVDGenerator', 'SpatialCritic', 'TemporalCritic', 'critic_inputs', 'critic_loss', 'generator_loss',
-           'make_dataset', 'StyleDVDGANRun', 'train_style_dvdgan', 'save_generator', 'load_generator']
+__all__ = ['SHIPPED', 'StyleDVDGANError', 'StyleDVDGANConfig', 'pixels_seen', 'ConditionalBatchNorm2d', 'UpBlock', 'ConvGRU',
+           'ImageEncoder', 'StyleDVDGenerator', 'SpatialCritic', 'TemporalCritic', 'critic_inputs', 'critic_loss',
+           'generator_loss', 'make_dataset', 'StyleDVDGANRun', 'train_style_dvdgan', 'save_generator', 'load_generator',
+           'load_style_dvdgan']
 
 # %% ../nbs/50_style_dvdgan.ipynb #ffdaf343
 class StyleDVDGANError(SinganGifError, ValueError):
@@ -59,7 +60,7 @@ class StyleDVDGANConfig(PresetConfig):
         'ci': dict(size=16, n_frames=4, grid=4, z_dim=16, w_dim=32, channels=32, min_channels=16, K=2, d_channels=16,
                    batch_size=4, n_steps=20, n_clips=32, checkpoint_every=10),
         'small': dict(size=32, n_frames=8, grid=4, z_dim=64, w_dim=128, channels=128, min_channels=32, K=4, d_channels=32,
-                      batch_size=8, n_steps=3000, n_clips=600, checkpoint_every=250),
+                      n_critic=1, batch_size=8, n_steps=2500, n_clips=600, checkpoint_every=250),
     }
 
     def __post_init__(self):
@@ -325,15 +326,32 @@ def train_style_dvdgan(cfg: StyleDVDGANConfig,
     return run.G.eval().requires_grad_(False), history
 
 # %% ../nbs/50_style_dvdgan.ipynb #56958e57
-def save_generator(G: StyleDVDGenerator, path: str | Path, meta: dict | None = None) -> Path:
+SHIPPED = 'style_dvdgan_sky32.safetensors'     # the sky model in the package's assets (trained at `small`)
+
+def save_generator(G: StyleDVDGenerator, path: str | Path, meta: dict | None = None,
+                   half: bool = False, # store float16 weights (half the size; loaded back as float32)
+                  ) -> Path:
     "Write G's weights and config to `path` (.safetensors + .json)."
-    return save_checkpoint(path, {k: v.detach().cpu() for k, v in G.state_dict().items()}, {'config': G.cfg.to_dict(), **(meta or {})})
+    dt = torch.float16 if half else torch.float32
+    return save_checkpoint(path, {k: v.detach().cpu().to(dt) if v.is_floating_point() else v.detach().cpu() for k, v in G.state_dict().items()},
+                           {'config': G.cfg.to_dict(), **(meta or {})})
 
 def load_generator(path: str | Path, device: str | torch.device | None = None) -> StyleDVDGenerator:
-    "A generator written by `save_generator` (eval mode, no grad)."
+    "A generator written by `save_generator` (eval mode, no grad, float32)."
     tensors, meta = load_checkpoint(path)
     if 'config' not in meta: raise StyleDVDGANError(f"{path}: not a Style-DVD-GAN generator (no config in its metadata)")
-    cfg = StyleDVDGANConfig.from_dict(meta['config']) if hasattr(StyleDVDGANConfig, 'from_dict') else StyleDVDGANConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in meta['config'].items()})
+    cfg = StyleDVDGANConfig.from_dict(meta['config'])
     G = StyleDVDGenerator(cfg)
-    G.load_state_dict(tensors)
+    G.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
+    G.train_info = meta.get('train_info', {})
     return G.to(get_device(device)).eval().requires_grad_(False)
+
+def load_style_dvdgan(path: str | Path | None = None, # a file from `save_generator`, a folder holding generator.safetensors, or None: the shipped sky model
+                      device: str | torch.device | None = None) -> StyleDVDGenerator:
+    "The shipped 32 px sky generator, or one written by `save_generator` / `singan-gif dvdgan-train`."
+    if path is None:
+        path = ASSETS / SHIPPED
+        if not path.exists(): raise StyleDVDGANError(f"no shipped Style-DVD-GAN model in this installation ({path.name}); train one with `singan-gif dvdgan-train` and pass it")
+    path = Path(path)
+    if path.is_dir(): path = path / 'generator.safetensors'
+    return load_generator(path, device)

@@ -71,3 +71,21 @@ def test_train_resume_and_round_trip(tmp_path):
     G2 = load_generator(save_generator(G_full, tmp_path / 'g'))
     x0, z = torch.rand(1, 3, cfg.size, cfg.size) * 2 - 1, torch.randn(1, cfg.z_dim)
     assert torch.allclose(G2(x0, z), G_full(x0, z), atol=1e-6)
+
+
+def test_cli_train_and_animate(capsys, tmp_path):
+    from cli_helpers import one_error_line, run
+    from singan_gif_lib.video import read_video, write_video
+    import numpy as np
+    code, out, err = run(capsys, 'dvdgan-train', '--out', tmp_path / 'm', '--preset', 'ci', '--steps', '2')
+    assert code == 0 and (tmp_path / 'm' / 'generator.safetensors').exists(), err
+    write_video(tmp_path / 'still.gif', np.full((2, 20, 24, 3), 120, np.uint8), fps=4)
+    code, out, err = run(capsys, 'dvdgan-animate', tmp_path / 'still.gif', '--out', tmp_path / 'f.gif', '--model', tmp_path / 'm', '--n', '3')
+    assert code == 0, err
+    v = read_video(tmp_path / 'f.gif')
+    assert v.shape[0] == CI.n_frames and v.shape[2] == 3 * CI.size          # three futures side by side
+    code, out, err = run(capsys, 'dvdgan-animate', tmp_path / 'still.gif', '--out', tmp_path / 'g.gif', '--model', tmp_path / 'nope')
+    one_error_line(code, err); assert 'nope: no such folder or file' in err and not (tmp_path / 'g.gif').exists()
+    (tmp_path / 'bad.png').write_text('not an image')
+    code, out, err = run(capsys, 'dvdgan-animate', tmp_path / 'bad.png', '--out', tmp_path / 'g.gif', '--model', tmp_path / 'm')
+    one_error_line(code, err); assert 'bad.png' in err and not (tmp_path / 'g.gif').exists()
