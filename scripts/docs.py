@@ -113,7 +113,7 @@ body { margin: 0; }
 #site-main { margin-left: 250px; }
 """
 BLOCKS = {'0': 'Foundations', '1': 'SinGAN-GIF', '2': 'Gradient penalties (iVGAN)', '3': 'StyleGAN and MoCoGAN-HD',
-          '4': 'cINN image-to-video', '5': 'Video from a single image', '9': 'Command line'}
+          '4': 'cINN image-to-video', '5': 'Video from a single image', '8': 'Course', '9': 'Command line'}
 
 
 def _nav(pages: list[tuple[str, str]], current: str) -> str:
