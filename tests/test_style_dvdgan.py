@@ -89,3 +89,12 @@ def test_cli_train_and_animate(capsys, tmp_path):
     (tmp_path / 'bad.png').write_text('not an image')
     code, out, err = run(capsys, 'dvdgan-animate', tmp_path / 'bad.png', '--out', tmp_path / 'g.gif', '--model', tmp_path / 'm')
     one_error_line(code, err); assert 'bad.png' in err and not (tmp_path / 'g.gif').exists()
+
+
+def test_shipped_model_loads_and_animates():
+    from singan_gif_lib.style_dvdgan import load_style_dvdgan
+    G = load_style_dvdgan()
+    assert G.cfg.preset == 'small' and G.cfg.size == 32 and G.train_info['step'] == G.cfg.n_steps
+    x0 = torch.rand(2, 3, 32, 32) * 2 - 1
+    with torch.no_grad(): v = G(x0, torch.randn(2, G.cfg.z_dim, generator=torch.Generator().manual_seed(0)))
+    assert v.shape == (2, 3, G.cfg.n_frames, 32, 32) and torch.equal(v[:, :, 0], x0) and torch.isfinite(v).all()
