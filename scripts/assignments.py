@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from singan_gif_lib.course import assignment_notebooks, build_assignments, grade, grade_lines, questions, read_notebook  # noqa: E402
+from singan_gif_lib.course import QuestionScore, assignment_notebooks, build_assignments, grade, grade_lines, questions, read_notebook  # noqa: E402
 
 
 def solution_lines(nb: dict) -> set[str]:
@@ -59,7 +59,7 @@ def check(out: Path, only: list[str] | None = None) -> int:
     failures, names = [], [n for n in build_assignments(ROOT / 'nbs', out) if not only or n in only]
     for src in assignment_notebooks(ROOT / 'nbs'):
         if only and src.stem not in only: continue
-        name, t0 = src.stem, time.time()
+        name, t0, before = src.stem, time.time(), len(failures)
         source = read_notebook(src); qs = questions(source)
         student_nb, solution_nb = out / 'student' / name / src.name, out / 'solution' / name / src.name
         def scores(path):
@@ -85,8 +85,9 @@ def check(out: Path, only: list[str] | None = None) -> int:
                          [p.read_text() for p in (out / 'student' / name).rglob('*.py')])
         leaked = [l for l in solution_lines(source) if l in text] + [t for t in hidden_tests(source) if t in text]
         if leaked: failures.append(f'{name}: the student version shows {leaked[:3]}')
-        print(f'{name}: {len(qs)} exercises, solution {grade_lines([type("S", (), dict(name=k, points=v[0], possible=v[1]))() for k, v in sol.items()])[-1]}, '
-              f'student 0, each exercise alone scores itself; {time.time() - t0:.0f} s', flush=True)
+        total = grade_lines([QuestionScore(k, *v) for k, v in sol.items()])[-1]
+        verdict = 'student 0, each exercise alone scores itself, nothing leaks' if len(failures) == before else f'{len(failures) - before} problem(s)'
+        print(f'{name}: {len(qs)} exercises, solution {total}, {verdict}; {time.time() - t0:.0f} s', flush=True)
     for f in failures: print('FAIL:', f, file=sys.stderr)
     if not failures: print(f'ok: {len(names)} assignments ({", ".join(names)}) grade both ways')
     return 1 if failures else 0
