@@ -327,7 +327,7 @@ def to_tensor(frames) -> torch.Tensor:
     a = np.asarray(frames)
     if a.dtype != np.uint8 or a.ndim != 4 or a.shape[-1] != 3:
         raise VideoShapeError(f'to_tensor expects uint8 frames (T, H, W, 3), got {a.dtype} {a.shape}')
-    x = torch.from_numpy(np.ascontiguousarray(a)).permute(3, 0, 1, 2)[None]  # (1, 3, T, H, W)
+    x = torch.from_numpy(np.array(a, copy=True, order='C')).permute(3, 0, 1, 2)[None]  # (1, 3, T, H, W); a copy: the frames may be read-only
     # x = v / 127.5 - 1
     return x.float() / 127.5 - 1
 

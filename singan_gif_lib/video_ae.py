@@ -21,17 +21,19 @@ from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, Con
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything, TrainRun, train_run)
 from .data import item_tensor, check_dataset, check_unit_range, measured_direction
-from .metrics import load_feature_net, load_video_features, fvd, diversity
+from .metrics import load_feature_net, load_video_features, fvd, diversity, patch_swd
 from .video import as_uint8_frames
 from .losses import hinge_critic_loss, hinge_generator_loss, r1_penalty, spectral_norm_all
 
 # %% auto #0
 __all__ = ['STAGES', 'VideoAEError', 'VideoAEConfig', 'check_size', 'ResBlock3d', 'resnet3d_trunk', 'VideoEncoder',
-           'reparameterize', 'kl_divergence', 'SPADE', 'AdaIN', 'VideoResBlock', 'VideoDecoder', 'TemporalCritic',
-           'SpatialCritic', 'temporal_critic_loss', 'spatial_critic_loss', 'feature_matching', 'perceptual_distance',
-           'autoencoder_loss', 'ImageEncoder', 'ImageDecoder', 'stack_dataset', 'VideoAERun', 'ImageAERun',
-           'train_video_autoencoder', 'train_image_autoencoder', 'one_hot_eta', 'ImageToVideo', 'load_image_to_video',
-           'train_residual_flow', 'train_image_to_video', 'measured_directions', 'evaluate_image_to_video']
+           'reparameterize', 'kl_divergence', 'SPADE', 'AdaIN', 'VideoResBlock', 'VideoDecoder', 'warp_frames',
+           'WarpDecoder', 'correlation_volume', 'CorrEncoder', 'make_video_encoder', 'make_video_decoder',
+           'TemporalCritic', 'SpatialCritic', 'temporal_critic_loss', 'spatial_critic_loss', 'feature_matching',
+           'perceptual_distance', 'autoencoder_loss', 'ImageEncoder', 'ImageDecoder', 'stack_dataset', 'VideoAERun',
+           'ImageAERun', 'train_video_autoencoder', 'train_image_autoencoder', 'one_hot_eta', 'ImageToVideo',
+           'load_image_to_video', 'train_residual_flow', 'train_image_to_video', 'measured_directions',
+           'evaluate_image_to_video', 'evaluate_transfer']
 
 # %% ../nbs/41_video_ae.ipynb #d184aa91
 class VideoAEError(SinganGifError, ValueError):
@@ -40,7 +42,8 @@ class VideoAEError(SinganGifError, ValueError):
 # %% ../nbs/41_video_ae.ipynb #8c89f95d
 STAGES = {  # the config fields each stage's checkpoint depends on (a change elsewhere does not retrain it)
     'video_ae': ('size', 'n_frames', 'd_z', 'ch', 'n_up', 'lr', 'betas', 'weight_decay', 'gamma', 'lambda_rec',
-                 'lambda_perc', 'lambda_f', 'beta_kl', 'lambda_gp', 'gp_every', 'perc_frames', 'batch_size', 'n_steps', 'seed'),
+                 'lambda_perc', 'lambda_f', 'beta_kl', 'lambda_gp', 'gp_every', 'perc_frames', 'batch_size', 'n_steps', 'seed',
+                 'encoder', 'decoder', 'corr_radius'),
     'image_ae': ('size', 'cond_dim', 'img_ch', 'img_lr', 'img_steps', 'batch_size', 'seed'),
     'flow': ('flow_blocks', 'flow_hidden', 'flow_lr', 'flow_steps', 'flow_batch', 'n_eta', 'seed'),
 }
@@ -51,6 +54,9 @@ class VideoAEConfig(PresetConfig):
     size: tuple[int, int] = (64, 64)  # frame (H, W), each divisible by 2^n_up
     n_frames: int = 16        # T, frames per clip (x_0 is frame 0)
     d_z: int = 128            # dimension of the video representation z
+    encoder: str = 'resnet3d' # 'resnet3d' (supplement B.1) or 'corr' (correlation of x_0 with each later frame, Eq. W3; not in the paper)
+    decoder: str = 'spade'    # 'spade' (supplement B.1) or 'warp' (moves x_0 by displacements from z, Eq. W1-W2; not in the paper)
+    corr_radius: int = 2      # largest shift (half-size pixels) in the 'corr' encoder's cost volume
     ch: int = 32              # channel factor ch_f (64 for the harder datasets)
     n_up: int = 5             # up-samplings of the decoder: n_up + 1 video residual blocks (paper: n = 6)
     lr: float = 2e-4          # Adam learning rate (autoencoder and critics)
@@ -81,10 +87,12 @@ class VideoAEConfig(PresetConfig):
     seed: int = 0
     preset: str = 'paper'
     PRESETS: ClassVar[dict[str, dict]] = {
-        'ci': dict(size=(16, 16), n_frames=8, d_z=16, ch=8, n_up=2, batch_size=4, n_steps=20, cond_dim=16, img_ch=8, n_clips=64,
+        'ci': dict(size=(16, 16), n_frames=8, d_z=16, ch=8, n_up=2, batch_size=4, n_steps=20, encoder='corr', decoder='warp',
+                   lambda_rec=100.0, lambda_f=1.0, cond_dim=16, img_ch=8, n_clips=64,
                    img_steps=20, flow_blocks=4, flow_hidden=32, flow_lr=1e-3, flow_steps=40, flow_batch=16,
                    checkpoint_every=0),
-        'small': dict(size=(32, 32), n_frames=8, d_z=64, ch=8, n_up=3, batch_size=6, n_steps=1800, gamma=0.999,
+        'small': dict(size=(32, 32), n_frames=8, d_z=64, ch=8, n_up=3, batch_size=16, n_steps=1500, gamma=0.999,
+                      encoder='corr', decoder='warp', lambda_rec=100.0, lambda_f=1.0, lr=1e-3,
                       gp_every=4, perc_frames=2, img_ch=16, img_steps=400, flow_blocks=8, flow_hidden=128, flow_lr=5e-4,
                       flow_steps=1500, flow_batch=64, n_clips=2048, checkpoint_every=150),
     }
@@ -93,6 +101,9 @@ class VideoAEConfig(PresetConfig):
         for k in ('n_frames', 'd_z', 'ch', 'batch_size', 'n_steps', 'cond_dim', 'img_ch', 'img_steps', 'flow_blocks',
                   'flow_hidden', 'flow_steps', 'flow_batch'):
             if getattr(self, k) < 1: raise ConfigError(f"VideoAEConfig.{k} must be >= 1, got {getattr(self, k)}")
+        if self.encoder not in ('resnet3d', 'corr'): raise ConfigError(f"VideoAEConfig.encoder must be 'resnet3d' or 'corr', got {self.encoder!r}")
+        if self.decoder not in ('spade', 'warp'): raise ConfigError(f"VideoAEConfig.decoder must be 'spade' or 'warp', got {self.decoder!r}")
+        if self.corr_radius < 1: raise ConfigError(f"VideoAEConfig.corr_radius must be >= 1, got {self.corr_radius}")
         if self.n_up < 1: raise ConfigError(f"VideoAEConfig.n_up must be >= 1, got {self.n_up}")
         if self.n_eta < 0: raise ConfigError(f"VideoAEConfig.n_eta must be >= 0, got {self.n_eta}")
         if self.n_frames < 2: raise ConfigError(f"VideoAEConfig.n_frames must be >= 2 (x_0 and a future), got {self.n_frames}")
@@ -222,6 +233,13 @@ def _time_ups(n_frames: int, n_up: int) -> int:
     while k < n_up and n_frames % 2 ** (k + 1) == 0: k += 1
     return k
 
+def _check_decoder_inputs(cfg: VideoAEConfig, x0: Tensor, z: Tensor) -> None:
+    "Raise VideoAEError unless x0 is (B, 3, H, W) at the config's size and z is (B, d_z)."
+    H, W = cfg.size
+    if x0.dim() != 4 or tuple(x0.shape[1:]) != (3, H, W):
+        raise VideoAEError(f"start frame x0 must be (B, 3, {H}, {W}) for this decoder, got {tuple(x0.shape)}")
+    if z.shape != (len(x0), cfg.d_z): raise VideoAEError(f"z must be ({len(x0)}, {cfg.d_z}), got {tuple(z.shape)}")
+
 class VideoDecoder(nn.Module):
     "p_psi(X|x_0, z): (x_0 (B, 3, H, W), z (B, d_z)) -> video (B, 3, T, H, W) in [-1, 1]; spectral norm throughout."
     def __init__(self, cfg: VideoAEConfig):
@@ -237,16 +255,94 @@ class VideoDecoder(nn.Module):
         spectral_norm_all(self)
 
     def forward(self, x0: Tensor, z: Tensor) -> Tensor:
-        H, W = self.cfg.size
-        if x0.dim() != 4 or tuple(x0.shape[1:]) != (3, H, W):
-            raise VideoAEError(f"start frame x0 must be (B, 3, {H}, {W}) for this decoder, got {tuple(x0.shape)}")
-        if z.shape != (len(x0), self.cfg.d_z): raise VideoAEError(f"z must be ({len(x0)}, {self.cfg.d_z}), got {tuple(z.shape)}")
+        _check_decoder_inputs(self.cfg, x0, z)
         h = self.fc(z).view(len(z), self.chans[0], *self.start)             # (B, C0, t0, h0, w0)
         for i, block in enumerate(self.blocks):
             h = block(h, x0, z)                                              # (B, C_i, t, h, w)
             if i < len(self.blocks) - 1:                                     # nearest up-sampling, not after the last
                 h = F.interpolate(h, scale_factor=(2 if i < self.n_tup else 1, 2, 2), mode='nearest')
         return self.out(h)                                                   # (B, 3, T, H, W)
+
+# %% ../nbs/41_video_ae.ipynb #cd0c69ea
+def warp_frames(x0: Tensor, # (B, 3, H, W) start frames
+                d: Tensor, # (B, T, 2) displacements in pixels, (dx, dy) with y down
+                m: Tensor, # (B, 1, H, W) in [0, 1]: how much each pixel follows d
+               ) -> Tensor: # (B, 3, T, H, W)
+    "Eq. W2: frame t samples x_0 at p - m(p) d_t (bilinear, reflection at the borders)."
+    B, _, H, W = x0.shape; T = d.shape[1]
+    ys = torch.linspace(-1 + 1 / H, 1 - 1 / H, H, device=x0.device, dtype=x0.dtype)
+    xs = torch.linspace(-1 + 1 / W, 1 - 1 / W, W, device=x0.device, dtype=x0.dtype)
+    base = torch.stack(torch.meshgrid(xs, ys, indexing='xy'), -1)          # (H, W, 2) pixel centres as (x, y) in [-1, 1]
+    scale = torch.tensor([2 / W, 2 / H], device=x0.device, dtype=x0.dtype)  # pixels -> grid units
+    # $\hat x_t(p) = x_0(p - m(x_0)(p)\, d_t)$
+    grid = base - (d * scale)[:, :, None, None] * m[:, 0, None, :, :, None]  # (B, T, H, W, 2)
+    frames = F.grid_sample(x0[:, None].expand(B, T, 3, H, W).reshape(B * T, 3, H, W), grid.reshape(B * T, H, W, 2),
+                           mode='bilinear', padding_mode='reflection', align_corners=False)
+    return frames.view(B, T, 3, H, W).transpose(1, 2)
+
+class WarpDecoder(nn.Module):
+    "p_psi(X|x_0, z) that moves x_0 (Eq. W1, W2): (x_0 (B, 3, H, W), z (B, d_z)) -> video (B, 3, T, H, W)."
+    def __init__(self, cfg: VideoAEConfig, hidden: int = 64, mask_ch: int = 16):
+        super().__init__()
+        self.cfg, T = cfg, cfg.n_frames
+        self.velocity = nn.Sequential(nn.Linear(cfg.d_z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 2 * (T - 1)))
+        self.mask = nn.Sequential(nn.Conv2d(3, mask_ch, 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv2d(mask_ch, mask_ch, 3, 1, 1),
+                                  nn.LeakyReLU(0.2), nn.Conv2d(mask_ch, 1, 3, 1, 1))
+        self.v_max = cfg.size[1] / 16
+        nn.init.zeros_(self.velocity[-1].weight); nn.init.zeros_(self.velocity[-1].bias)  # starts as "copy x_0"
+        nn.init.constant_(self.mask[-1].bias, 3.0)                                       # and with everything free to move
+
+    def displacements(self, z: Tensor) -> Tensor:
+        "Eq. W1: d_t(z) for t = 0..T-1 in pixels, (B, T, 2) as (dx, dy), d_0 = 0."
+        v = self.v_max * torch.tanh(self.velocity(z)).view(len(z), self.cfg.n_frames - 1, 2)
+        return torch.cat([v.new_zeros(len(z), 1, 2), v.cumsum(1)], 1)
+
+    def forward(self, x0: Tensor, z: Tensor) -> Tensor:
+        _check_decoder_inputs(self.cfg, x0, z)
+        return warp_frames(x0, self.displacements(z), torch.sigmoid(self.mask(x0)))   # (B, 3, T, H, W)
+
+# %% ../nbs/41_video_ae.ipynb #bf9c08c2
+def correlation_volume(a: Tensor, # (N, C, H, W) features of the earlier frames
+                       b: Tensor, # (N, C, H, W) features of the later frames
+                       r: int, # largest shift in pixels along each axis
+                      ) -> Tensor: # (N, (2r+1)^2, H, W), shifts row-major from (-r, -r): dy outer, dx inner
+    "Eq. W3: mean over channels of a(p) * b(p + delta) for every delta in [-r, r]^2 (zero outside b)."
+    H, W = a.shape[-2:]
+    bp = F.pad(b, (r, r, r, r))
+    return torch.stack([(a * bp[..., r + dy:r + dy + H, r + dx:r + dx + W]).mean(1)
+                        for dy in range(-r, r + 1) for dx in range(-r, r + 1)], 1)
+
+class CorrEncoder(nn.Module):
+    "q_phi(z|X) from the correlation of x_0 with every later frame (Eq. W3): video (B, 3, T, H, W) -> mean, logvar (B, d_z)."
+    def __init__(self, cfg: VideoAEConfig, c: int = 16, hidden: int = 64, width: int = 256):
+        super().__init__()
+        self.r, T = cfg.corr_radius, cfg.n_frames
+        self.feat = nn.Sequential(nn.Conv2d(3, c, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(c, c, 3, 1, 1))   # half resolution
+        k = (2 * self.r + 1) ** 2
+        self.trunk = nn.Sequential(nn.Conv2d(k + 3, hidden, 3, 2, 1), nn.LeakyReLU(0.2),
+                                   nn.Conv2d(hidden, hidden, 3, 2, 1), nn.LeakyReLU(0.2))
+        self.head = nn.Sequential(nn.Linear((T - 1) * hidden, width), nn.LeakyReLU(0.2))
+        self.mean, self.logvar = nn.Linear(width, cfg.d_z), nn.Linear(width, cfg.d_z)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        if x.dim() != 5 or x.shape[1] != 3: raise VideoAEError(f"CorrEncoder expects videos (B, 3, T, H, W), got {tuple(x.shape)}")
+        B, _, T = x.shape[:3]
+        f = self.feat(x.transpose(1, 2).flatten(0, 1))                      # (B*T, c, H/2, W/2)
+        H, W = f.shape[-2:]; f = f.view(B, T, -1, H, W)
+        f = f / (f.pow(2).mean(2, keepdim=True).sqrt() + 1e-3)              # unit RMS over channels
+        cost = correlation_volume(f[:, :1].expand(B, T - 1, -1, H, W).flatten(0, 1), f[:, 1:].flatten(0, 1), self.r)   # (B*(T-1), k, H/2, W/2)
+        x0 = F.avg_pool2d(x[:, :, 0], 2)[:, None].expand(B, T - 1, 3, H, W).flatten(0, 1)   # (B*(T-1), 3, H/2, W/2)
+        h = self.trunk(torch.cat([cost, x0], 1)).mean((2, 3)).view(B, -1)   # (B, (T-1) * hidden)
+        h = self.head(h)
+        return self.mean(h), self.logvar(h).clamp(-30, 20)                  # (B, d_z), (B, d_z)
+
+def make_video_encoder(cfg: VideoAEConfig) -> nn.Module:
+    "The encoder `cfg.encoder` names: 'resnet3d' (the supplement's) or 'corr' (Eq. W3)."
+    return {'resnet3d': VideoEncoder, 'corr': CorrEncoder}[cfg.encoder](cfg)
+
+def make_video_decoder(cfg: VideoAEConfig) -> nn.Module:
+    "The decoder `cfg.decoder` names: 'spade' (the supplement's) or 'warp' (Eq. W1, W2)."
+    return {'spade': VideoDecoder, 'warp': WarpDecoder}[cfg.decoder](cfg)
 
 # %% ../nbs/41_video_ae.ipynb #0664edf6
 class TemporalCritic(nn.Module):
@@ -376,7 +472,7 @@ class VideoAERun(TrainRun):
         self.n_steps, self.checkpoint_every, self.log_every = cfg.n_steps, cfg.checkpoint_every, max(1, cfg.n_steps // 200)
         seed_everything(cfg.seed)
         dev = self.device
-        self.encoder, self.decoder = VideoEncoder(cfg).to(dev), VideoDecoder(cfg).to(dev)
+        self.encoder, self.decoder = make_video_encoder(cfg).to(dev), make_video_decoder(cfg).to(dev)
         self.d_t, self.d_s = TemporalCritic(cfg).to(dev), SpatialCritic(cfg).to(dev)
         adam = lambda ps: torch.optim.Adam(ps, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
         self.opt_g = adam([*self.encoder.parameters(), *self.decoder.parameters()])
@@ -491,7 +587,7 @@ def one_hot_eta(eta: Tensor | Sequence[int] | int | None, n: int, n_eta: int) ->
 class ImageToVideo:
     "Stochastic image-to-video: x_0 (+ eta) and a residual nu ~ N(0, I) -> z = T(nu; c) -> video p(X|x_0, z)."
     MODES = ('cinn', 'cvae', 'deterministic')
-    def __init__(self, cfg: VideoAEConfig, encoder: VideoEncoder, decoder: VideoDecoder, image_encoder: ImageEncoder,
+    def __init__(self, cfg: VideoAEConfig, encoder: nn.Module, decoder: nn.Module, image_encoder: ImageEncoder,
                  flow, cond_mean: Tensor | None = None, cond_std: Tensor | None = None):
         self.cfg, self.encoder, self.decoder, self.image_encoder, self.flow = cfg, encoder.eval(), decoder.eval(), image_encoder.eval(), flow
         if flow is not None: flow.eval()
@@ -631,7 +727,7 @@ def load_image_to_video(path: str | Path, # a file written by ImageToVideo.save,
     if meta.get('kind') != 'image_to_video': raise CheckpointError(f"{path}: not an ImageToVideo checkpoint (kind={meta.get('kind')!r})")
     try: cfg = VideoAEConfig.from_dict(meta['config'])
     except (ConfigError, KeyError) as e: raise CheckpointError(f"{path}: bad config in its JSON ({e})") from None
-    enc, dec, ienc = VideoEncoder(cfg).to(dev), VideoDecoder(cfg).to(dev), ImageEncoder(cfg).to(dev)
+    enc, dec, ienc = make_video_encoder(cfg).to(dev), make_video_decoder(cfg).to(dev), ImageEncoder(cfg).to(dev)
     flow = ConditionalINN(**meta['flow']).to(dev) if meta.get('flow') else None
     objs = dict(encoder=enc, decoder=dec, image_encoder=ienc, **({'flow': flow} if flow is not None else {}))
     load_state_tensors({k: v.float() if v.is_floating_point() else v for k, v in tensors.items() if not k.startswith('cond_')}, **objs)
@@ -641,7 +737,7 @@ def load_image_to_video(path: str | Path, # a file written by ImageToVideo.save,
 def train_residual_flow(cfg: VideoAEConfig,
                         videos: Tensor, # (N, 3, T, H, W) training clips in [-1, 1]
                         labels: Tensor | None, # (N,) control bins (eta), or None when cfg.n_eta == 0
-                        encoder: VideoEncoder, decoder: VideoDecoder, image_encoder: ImageEncoder,
+                        encoder: nn.Module, decoder: nn.Module, image_encoder: ImageEncoder,
                         out_dir: str | Path | None = None, # flow checkpoint in out_dir/flow-<hash>/cinn.safetensors
                         resume: bool = False, device: str | torch.device | None = None, show_progress: bool = True,
                        ) -> tuple[ImageToVideo, History]:
@@ -690,20 +786,51 @@ def measured_directions(videos: Tensor, # (B, 3, T, H, W) in [-1, 1]
     u8 = [as_uint8_frames(v) for v in videos]                                               # B x (T, H, W, 3)
     return [measured_direction(f, int(r), lag=min(lag, len(f) - 1), n_bins=n_bins) for f, r in zip(u8, rows)]
 
+def _futures(model: ImageToVideo, x0: Tensor, eta, g: torch.Generator, mode: str, n: int) -> Tensor:
+    "n futures of one start frame with control eta (an int or n ints), sampled in `mode`: (n, 3, T, H, W)."
+    if mode == 'cinn': return model.transfer(torch.randn(n, model.cfg.d_z, generator=g), x0, eta)
+    return model.animate(x0, n, None, generator=g, mode=mode) if mode == 'deterministic' else model.decode(x0, torch.randn(n, model.cfg.d_z, generator=g))
+
 def evaluate_image_to_video(model: ImageToVideo,
                             videos: Tensor, # (N, 3, T, H, W) held-out real clips (start frames = frame 0)
                             labels: Tensor, # (N,) their direction bins (the control eta)
                             rows: Sequence[int], # (N,) sky rows for the direction estimator
                             n_futures: int = 5, modes: Sequence[str] = ('cinn', 'cvae', 'deterministic'),
                             seed: int = 0) -> dict[str, dict[str, float]]:
-    "Diversity (C.1), FVD against the real clips and control accuracy, for each sampling mode."
-    feat, out = load_video_features(), {}
+    "Diversity (C.1), FVD and patch SWD against the real clips, and control accuracy over (start frame, direction) pairs, per sampling mode."
+    feat, out, n_eta = load_video_features(), {}, model.cfg.n_eta
     for mode in modes:
         g = torch.Generator().manual_seed(seed)
-        gen = [model.animate(v[:, 0], n_futures, int(e) if model.cfg.n_eta else None, generator=g, mode=mode) for v, e in zip(videos, labels)]
+        eta = lambda e: int(e) if n_eta and mode == 'cinn' else None
+        gen = [_futures(model, v[:, 0], eta(e), g, mode, n_futures) for v, e in zip(videos, labels)]
         div = float(np.mean([diversity(feat(s)) for s in gen]))
         first = torch.stack([s[0] for s in gen])                                              # (N, 3, T, H, W)
-        acc = float(np.mean(np.array(measured_directions(first, rows)) == labels.numpy()))
-        out[mode] = {'diversity': div, 'fvd': fvd(videos, first, feat), 'control_accuracy': acc}
-    out['real'] = {'diversity': float('nan'), 'fvd': 0.0, 'control_accuracy': float(np.mean(np.array(measured_directions(videos, rows)) == labels.numpy()))}
+        out[mode] = {'diversity': div, 'fvd': fvd(videos, first, feat), 'patch_swd': patch_swd(videos, first, seed=seed)}
+        if n_eta:                                                                             # every still x every direction
+            dirs = torch.arange(n_eta)
+            got = [measured_directions(_futures(model, v[:, 0], dirs if mode == 'cinn' else None, g, mode, n_eta), [r] * n_eta)
+                   for v, r in zip(videos, rows)]
+            out[mode]['control_accuracy'] = float(np.mean(np.array(got) == dirs.numpy()))
+    out['real'] = {'diversity': float('nan'), 'fvd': 0.0, 'patch_swd': 0.0,
+                   'control_accuracy': float(np.mean(np.array(measured_directions(videos, rows)) == labels.numpy()))}
     return out
+
+def evaluate_transfer(model: ImageToVideo,
+                      videos: Tensor, # (N, 3, T, H, W) held-out real clips, N >= 2
+                      labels: Tensor, # (N,) their direction bins
+                      rows: Sequence[int], # (N,) sky rows
+                      n_targets: int = 4, # other start frames each clip's residual is transferred to
+                     ) -> dict[str, float]:
+    "Motion transfer: fraction of transfers whose measured direction equals the one measured on the source clip; video-to-video: fraction of (clip, new eta) pairs that move in the new eta."
+    if model.cfg.n_eta == 0: raise VideoAEError("evaluate_transfer needs a controlled model (n_eta > 0)")
+    N, n_eta = len(videos), model.cfg.n_eta
+    src = measured_directions(videos, rows)
+    hit_t, hit_v = [], []
+    for q in range(N):
+        nu = model.residual(videos[q], eta=int(labels[q]))                                  # (1, d_z)
+        tgt = [(q + 1 + j) % N for j in range(min(n_targets, N - 1))]
+        moved = model.transfer(nu.expand(len(tgt), -1), videos[tgt, :, 0], eta=int(labels[q]))
+        hit_t += [d == src[q] for d in measured_directions(moved, [rows[j] for j in tgt])]
+        recon = model.transfer(nu.expand(n_eta, -1), videos[q, :, 0], eta=torch.arange(n_eta))
+        hit_v += [d == k for k, d in enumerate(measured_directions(recon, [rows[q]] * n_eta))]
+    return {'motion_transfer': float(np.mean(hit_t)), 'video_to_video': float(np.mean(hit_v))}

@@ -9,7 +9,9 @@ from singan_gif_lib.core import SinganGifError, CheckpointError, ConfigError, sa
 from singan_gif_lib.video_ae import (VideoAEConfig, VideoAEError, VideoEncoder, VideoDecoder, TemporalCritic, SpatialCritic,
                                      ImageEncoder, ImageDecoder, kl_divergence, reparameterize, temporal_critic_loss,
                                      spatial_critic_loss, autoencoder_loss, check_size, one_hot_eta, stack_dataset,
-                                     train_video_autoencoder, train_image_to_video, load_image_to_video, measured_directions)
+                                     train_video_autoencoder, train_image_to_video, load_image_to_video, measured_directions,
+                                     WarpDecoder, CorrEncoder, warp_frames, correlation_volume, make_video_encoder,
+                                     make_video_decoder)
 
 torch.set_num_threads(1)
 
@@ -108,7 +110,7 @@ def test_autoencoder_loss_is_the_weighted_sum(cfg):
     Y = torch.rand(2, 3, 8, 16, 16) * 2 - 1
     mu, lv = torch.randn(2, cfg.d_z), torch.randn(2, cfg.d_z)
     p = autoencoder_loss(cfg, X, Y, mu, lv, TemporalCritic(cfg), SpatialCritic(cfg))
-    want = 10 * p['l1'] + p['adv'] + 10 * p['fm'] + 1e-6 * kl_divergence(mu, lv)
+    want = cfg.lambda_rec * p['l1'] + p['adv'] + cfg.lambda_f * p['fm'] + 1e-6 * kl_divergence(mu, lv)
     assert p['loss'].item() == pytest.approx(want.item(), rel=1e-5)
     assert p['l1'].item() == pytest.approx((X - Y).abs().mean().item(), rel=1e-6)
 
@@ -200,3 +202,53 @@ def test_stack_dataset_checks_every_clip(cfg):
     vids, labels = stack_dataset([(good, 0), (good.double(), 1)], cfg)
     assert vids.dtype == torch.float32 and labels.tolist() == [0, 1]
     with pytest.raises(VideoAEError, match=r'\[-1, 1\]'): stack_dataset([(good, 0), (good + 3, 1)], cfg)   # the 2nd clip
+
+
+def test_warp_moves_by_the_displacement_and_keeps_frame_0():
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.rand(2, 3, 16, 20, generator=g) * 2 - 1
+    d = torch.tensor([[0., 0.], [0., 1.], [-2., 2.]]).expand(2, 3, 2)      # (dx, dy): down 1, then left 2 and down 2
+    out = warp_frames(x0, d, torch.ones(2, 1, 16, 20))
+    assert torch.allclose(out[:, :, 0], x0, atol=1e-5)
+    assert torch.allclose(out[:, :, 1, 3:-3], x0[:, :, 2:-4], atol=1e-5)   # row r shows x_0's row r - 1
+    assert torch.allclose(out[:, :, 2, 4:-4, 4:-4], x0[:, :, 2:-6, 6:-2], atol=1e-5)
+    half = warp_frames(x0, d, torch.full((2, 1, 16, 20), 0.5))             # m = 1/2 moves half as far
+    assert torch.allclose(half[:, :, 2, 4:-4, 4:-4], x0[:, :, 3:-5, 5:-3], atol=1e-5)
+
+
+def test_fresh_warp_decoder_copies_x0_and_then_depends_on_z(cfg):
+    w = cfg.replace(decoder='warp')
+    dec = make_video_decoder(w)
+    assert isinstance(dec, WarpDecoder)
+    x0 = torch.rand(2, 3, 16, 16) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(dec(x0, torch.randn(2, w.d_z)), x0[:, :, None].expand(-1, -1, w.n_frames, -1, -1), atol=1e-6)
+        dec.velocity[-1].weight.normal_()
+        a, b = dec(x0, torch.randn(2, w.d_z)), dec(x0, torch.randn(2, w.d_z))
+    assert (a - b).abs().mean() > 1e-3 and torch.allclose(a[:, :, 0], x0, atol=1e-5)
+    with pytest.raises(VideoAEError, match='z must be'): dec(x0, torch.zeros(2, 3))
+
+
+def test_correlation_volume_peaks_at_the_shift():
+    a = torch.randn(3, 4, 14, 14, generator=torch.Generator().manual_seed(1))
+    for dy, dx in [(0, 0), (-2, 1), (1, -1)]:
+        c = correlation_volume(a, torch.roll(a, (dy, dx), (2, 3)), 2)[:, :, 3:-3, 3:-3].mean((0, 2, 3))
+        assert int(c.argmax()) == (dy + 2) * 5 + (dx + 2)
+    enc = make_video_encoder(VideoAEConfig.from_preset('ci', encoder='corr'))
+    assert isinstance(enc, CorrEncoder) and enc(torch.zeros(2, 3, 8, 16, 16))[0].shape == (2, 16)
+    with pytest.raises(ConfigError, match="'resnet3d' or 'corr'"): VideoAEConfig.from_preset('ci', encoder='flow')
+
+
+def test_shipped_model_reconstructs_better_than_a_still_and_follows_its_control():
+    from singan_gif_lib.core import ASSETS
+    from singan_gif_lib.data import SkyTimelapse
+    model = load_image_to_video(ASSETS / 'cinn_sky32_model.safetensors', 'cpu')
+    sky = SkyTimelapse(n_clips=16, n_frames=model.cfg.n_frames, size=model.cfg.size, seed=5)
+    vids, _ = stack_dataset(sky, model.cfg)
+    rows = [sky.params(i)['sky_rows'] for i in range(16)]
+    rec = model.decode(vids[:, :, 0], model.encode(vids))
+    assert (rec - vids).abs().mean() < 0.9 * (vids[:, :, :1] - vids).abs().mean()       # better than holding x_0 still
+    g = torch.Generator().manual_seed(0)
+    got = [measured_directions(model.transfer(torch.randn(8, model.cfg.d_z, generator=g), v[:, 0], torch.arange(8)), [r] * 8)
+           for v, r in zip(vids, rows)]
+    assert sum(d == k for row in got for k, d in enumerate(row)) / 128 > 0.35           # chance: 1/8
