@@ -21,7 +21,7 @@ from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, Con
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything, TrainRun, train_run)
 from .data import item_tensor, check_dataset, check_unit_range, measured_direction
-from .metrics import load_feature_net, load_video_features, fvd, diversity, patch_swd
+from .metrics import load_feature_net, load_video_features, fvd, diversity, patch_swd, motion_energy
 from .video import as_uint8_frames
 from .losses import hinge_critic_loss, hinge_generator_loss, r1_penalty, spectral_norm_all
 
@@ -797,7 +797,7 @@ def evaluate_image_to_video(model: ImageToVideo,
                             rows: Sequence[int], # (N,) sky rows for the direction estimator
                             n_futures: int = 5, modes: Sequence[str] = ('cinn', 'cvae', 'deterministic'),
                             seed: int = 0) -> dict[str, dict[str, float]]:
-    "Diversity (C.1), FVD and patch SWD against the real clips, and control accuracy over (start frame, direction) pairs, per sampling mode."
+    "Diversity (C.1), FVD and patch SWD against the real clips, motion energy, and control accuracy over (start frame, direction) pairs, per sampling mode."
     feat, out, n_eta = load_video_features(), {}, model.cfg.n_eta
     for mode in modes:
         g = torch.Generator().manual_seed(seed)
@@ -805,13 +805,14 @@ def evaluate_image_to_video(model: ImageToVideo,
         gen = [_futures(model, v[:, 0], eta(e), g, mode, n_futures) for v, e in zip(videos, labels)]
         div = float(np.mean([diversity(feat(s)) for s in gen]))
         first = torch.stack([s[0] for s in gen])                                              # (N, 3, T, H, W)
-        out[mode] = {'diversity': div, 'fvd': fvd(videos, first, feat), 'patch_swd': patch_swd(videos, first, seed=seed)}
+        out[mode] = {'diversity': div, 'fvd': fvd(videos, first, feat), 'patch_swd': patch_swd(videos, first, seed=seed),
+                     'motion_energy': motion_energy(first)}
         if n_eta:                                                                             # every still x every direction
             dirs = torch.arange(n_eta)
             got = [measured_directions(_futures(model, v[:, 0], dirs if mode == 'cinn' else None, g, mode, n_eta), [r] * n_eta)
                    for v, r in zip(videos, rows)]
             out[mode]['control_accuracy'] = float(np.mean(np.array(got) == dirs.numpy()))
-    out['real'] = {'diversity': float('nan'), 'fvd': 0.0, 'patch_swd': 0.0,
+    out['real'] = {'diversity': float('nan'), 'fvd': 0.0, 'patch_swd': 0.0, 'motion_energy': motion_energy(videos),
                    'control_accuracy': float(np.mean(np.array(measured_directions(videos, rows)) == labels.numpy()))}
     return out
 
