@@ -86,11 +86,11 @@ def show_videos(videos: Any, # one video, a list, or {title: video}; see `as_fra
     frames, titles, fpss = _video_list(videos, titles)
     if fps is None: fps = next((f for f in fpss if f), 10.0)
     if fps <= 0: raise VideoShapeError(f"fps must be positive, got {fps}")
-    if height is None:
-        h = max(f.shape[1] for f in frames)
-        height = h * display_scale(h, min_height)
     if codec == 'h264':  # mediapy encodes odd sizes as yuv444p, which Safari, iOS and Firefox do not play: pad to even (yuv420p)
         frames = [_even(f) for f in frames]
+    if height is None:  # after the padding: a whole-factor upscale of an even height stays even
+        h = max(f.shape[1] for f in frames)
+        height = h * display_scale(h, min_height)
     _use_bundled_ffmpeg()
     return mediapy.show_videos(frames, titles, fps=fps, height=height, columns=columns, codec=codec,
                                return_html=return_html, **kwargs)
