@@ -788,8 +788,8 @@ def measured_directions(videos: Tensor, # (B, 3, T, H, W) in [-1, 1]
 
 def _futures(model: ImageToVideo, x0: Tensor, eta, g: torch.Generator, mode: str, n: int) -> Tensor:
     "n futures of one start frame with control eta (an int or n ints), sampled in `mode`: (n, 3, T, H, W)."
-    if mode == 'cinn': return model.transfer(torch.randn(n, model.cfg.d_z, generator=g), x0, eta)
-    return model.animate(x0, n, None, generator=g, mode=mode) if mode == 'deterministic' else model.decode(x0, torch.randn(n, model.cfg.d_z, generator=g))
+    if mode == 'cinn': return model.transfer(torch.randn(n, model.cfg.d_z, generator=g), x0, eta)   # eta may differ per future
+    return model.animate(x0, n, generator=g, mode=mode)                                        # the baselines ignore eta
 
 def evaluate_image_to_video(model: ImageToVideo,
                             videos: Tensor, # (N, 3, T, H, W) held-out real clips (start frames = frame 0)
