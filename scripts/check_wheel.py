@@ -49,7 +49,7 @@ print(json.dumps({"version": singan_gif_lib.__version__, "file": singan_gif_lib.
         if f"Version: {info['version']}" not in meta: problems.append(f"the wheel's metadata does not carry version {info['version']}")
         if 'Summary: Learn video GANs' not in meta: problems.append("the wheel's metadata has no description")
         for w in ('frame_features.safetensors', 'video_features.safetensors', 'stylegan_sky32.safetensors', 'cinn_sky32_model.safetensors',
-                  'style_dvdgan_sky32.safetensors'):
+                  'style_dvdgan_sky32.safetensors', 'mocogan_sky32.safetensors'):
             if w not in info['assets']: problems.append(f'the wheel lacks assets/{w}')
         for k in ('water', 'bunny'):
             if not Path(info[k]).exists(): problems.append(f'sample_path({k!r}) gave no file outside the repository')

@@ -22,7 +22,8 @@ from .data import SkyTimelapse, write_sample_data
 from .metrics import checks_table, single_video_checks
 from .singan_gif import CHECKPOINT, SinGANGIFConfig, check_config, load_singan_gif, super_resolve, train_singan_gif
 from .stylegan import load_stylegan
-from .mocogan_hd import MoCoGANHDConfig, checkpoint_path, generate_videos, generator_fingerprint, load_mocogan_hd, train_motion_generator
+from .mocogan_hd import (MoCoGANHDConfig, checkpoint_path, generate_videos, generator_fingerprint, load_mocogan_hd,
+                                       sample_w, train_motion_generator)
 from .style_dvdgan import StyleDVDGANConfig, load_style_dvdgan, save_generator, train_style_dvdgan
 from .course import grade as grade_notebook, grade_lines
 from .video_ae import VideoAEConfig, load_image_to_video, train_image_to_video
@@ -305,27 +306,30 @@ def mocogan_train(args: argparse.Namespace) -> int:
 
 # %% ../nbs/90_cli.ipynb #7374aa1d
 def _mocogan_sample_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument('run_dir', type=Path, metavar='DIR', help='a folder written by `singan-gif mocogan-train`, or one motion-*.safetensors in it')
+    p.add_argument('run_dir', type=Path, metavar='DIR', nargs='?', help='a folder written by `singan-gif mocogan-train`, or one motion-*.safetensors in it (default: the shipped sky motion generator)')
     p.add_argument('--out', type=Path, required=True, metavar='OUT', help='folder for video_000.gif, ...')
     p.add_argument('--image-generator', type=Path, metavar='FILE', help='the StyleGAN weights it was trained on (default: the shipped one of its size)')
     p.add_argument('--n', type=positive_int, default=4, help='number of videos (default: 4)')
     p.add_argument('--frames', type=positive_int, help='latent codes per video; more than trained unrolls (default: the training length)')
     p.add_argument('--interpolate', type=positive_int, default=1, metavar='F', help='Sec. 4.4: F-1 codes between neighbours (default: 1, none)')
     p.add_argument('--fps', type=positive_float, default=8.0, help='frame rate of the GIFs (default: 8)')
+    p.add_argument('--same-start', action='store_true', help='every video starts from the same content code, with its own motion noise')
     p.add_argument('--seed', type=int, default=0, metavar='N')
     _device_arg(p)
 
 @subcommand('mocogan-sample', 'MoCoGAN-HD: write videos from a trained motion generator.', _mocogan_sample_args)
 def mocogan_sample(args: argparse.Namespace) -> int:
-    "Load the motion generator in `args.run_dir` and its image generator, write `args.n` GIFs into `args.out`."
-    if not args.run_dir.exists(): raise SinganGifError(f'{args.run_dir}: no such folder or file')
+    "Load the motion generator in `args.run_dir` (or the shipped one) and its image generator, write `args.n` GIFs into `args.out`."
+    if args.run_dir is not None and not args.run_dir.exists(): raise SinganGifError(f'{args.run_dir}: no such folder or file')
     device = get_device(args.device)
-    M, cfg, meta = load_mocogan_hd(args.run_dir, device)
+    M, cfg, meta = load_mocogan_hd(args.run_dir, device)                 # None: the shipped one
     trained_on = meta.get('image_generator', {})
     G = _image_generator(args.image_generator, int(trained_on.get('size', 32)), device)
     if generator_fingerprint(G) != trained_on:
         raise SinganGifError(f"{args.run_dir}: trained over another image generator ({trained_on}); pass the one it was trained on with --image-generator")
-    x = generate_videos(M, G, n_frames=args.frames or cfg.n_frames, n=args.n, generator=torch.Generator().manual_seed(args.seed),
+    g = torch.Generator().manual_seed(args.seed)
+    w1 = sample_w(G, 1, g, device).expand(args.n, -1) if args.same_start else None
+    x = generate_videos(M, G, w1=w1, n_frames=args.frames or cfg.n_frames, n=args.n, generator=g,
                         interpolate=args.interpolate).cpu()  # (n, 3, T, H, W)
     args.out.mkdir(parents=True, exist_ok=True)
     for i, v in enumerate(x): write_video(args.out / f'video_{i:03d}.gif', v, fps=args.fps)

@@ -18,18 +18,20 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 from . import metrics
 from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History,
-                                 load_checkpoint, state_tensors, load_state_tensors, get_device, seed_everything, TrainRun, train_run)
+                                 load_checkpoint, save_checkpoint, state_tensors, load_state_tensors, get_device, seed_everything, TrainRun, train_run,
+                                 ASSETS)
 from .data import CachedClips, SkyTimelapse, sample_batch
 from .losses import hinge_critic_loss, hinge_generator_loss, ls_critic_loss, ls_generator_loss, wgan_gp_penalty
 
 # %% auto #0
-__all__ = ['GAN_LOSSES', 'MoCoGANHDError', 'ImageGenerator', 'ToyImageGenerator', 'PCA', 'fit_pca', 'check_basis',
-           'pca_residual_step', 'MotionGenerator', 'interpolate_codes', 'MutualInfoHead', 'mutual_info_loss',
+__all__ = ['GAN_LOSSES', 'SHIPPED_MOTION', 'MoCoGANHDError', 'ImageGenerator', 'ToyImageGenerator', 'PCA', 'fit_pca',
+           'check_basis', 'pca_residual_step', 'MotionGenerator', 'trajectory_spread', 'interpolate_codes',
+           'whitened_norm', 'typical_band', 'typicality_penalty', 'MutualInfoHead', 'mutual_info_loss',
            'VideoPatchDiscriminator', 'ImageDiscriminator', 'augment', 'info_nce', 'FeatureQueue', 'MomentumEncoder',
            'feature_matching_loss', 'MoCoGANHDConfig', 'check_image_generator', 'render', 'sky_clips', 'real_batch',
            'sample_w', 'generator_fingerprint', 'run_settings', 'checkpoint_path', 'MoCoGANHDRun',
-           'train_motion_generator', 'load_mocogan_hd', 'generate_videos', 'invert_image', 'evaluate_motion',
-           'predict_videos']
+           'train_motion_generator', 'shipped_motion_path', 'load_mocogan_hd', 'save_motion_generator',
+           'generate_videos', 'invert_image', 'evaluate_motion', 'predict_videos']
 
 # %% ../nbs/32_mocogan_hd.ipynb #f0910404
 class MoCoGANHDError(SinganGifError, ValueError):
@@ -188,6 +190,24 @@ class MotionGenerator(nn.Module):
         "Sec. 4.4: 2T-1 codes from T (factor 2), the originals at even indices."
         return interpolate_codes(codes, factor)
 
+# %% ../nbs/32_mocogan_hd.ipynb #7cc672fa
+@torch.no_grad()
+def trajectory_spread(motion: MotionGenerator,
+                      z1: Tensor, # (1, d) or (d,): one content code
+                      n_frames: int, # codes per trajectory
+                      n_noise: int = 8, # noise draws m
+                      generator: torch.Generator | None = None,
+                     ) -> dict[str, Tensor]:
+    "Spread s_t and path length l_t (both (n_frames,), in PCA-whitened units) of m trajectories from one z_1."
+    z1 = z1.reshape(1, -1)
+    if n_noise < 2: raise MoCoGANHDError(f"trajectory_spread: n_noise must be >= 2, got {n_noise}")
+    codes = motion(z1.to(motion.pca_basis.device).expand(n_noise, -1), n_frames, generator=generator)   # (m, T, d)
+    p = (codes - motion.pca_mean) @ motion.pca_basis.T / motion.pca_std                               # (m, T, k)
+    # $s_t = \frac1m \sum_i \|p_t^{(i)} - \bar p_t\|$
+    spread = (p - p.mean(0)).norm(dim=-1).mean(0)                                                     # (T,)
+    steps = (p[:, 1:] - p[:, :-1]).norm(dim=-1).mean(0)                                               # (T-1,)
+    return {'spread': spread.cpu(), 'path': torch.cat([steps.new_zeros(1), steps.cumsum(0)]).cpu()}
+
 # %% ../nbs/32_mocogan_hd.ipynb #9f691a21
 def interpolate_codes(codes: Tensor, # (B, T, d) a trajectory
                       factor: int = 2, # new codes per old interval
@@ -201,6 +221,28 @@ def interpolate_codes(codes: Tensor, # (B, T, d) a trajectory
     # $z_{t+a} = (1 - a) z_t + a z_{t+1}$
     mid = codes[:, :-1, None] * (1 - a) + codes[:, 1:, None] * a                   # (B, T-1, f, d)
     return torch.cat([mid.reshape(B, (T - 1) * factor, d), codes[:, -1:]], 1)     # (B, (T-1)f+1, d)
+
+# %% ../nbs/32_mocogan_hd.ipynb #cd0e850a
+def whitened_norm(codes: Tensor, # (..., d) codes
+                  mean: Tensor, basis: Tensor, std: Tensor, # the PCA: (d,), (k, d), (k,)
+                 ) -> Tensor: # (...,)
+    "||diag(sigma)^-1 U (w - mean)||: the norm of codes in the whitened PCA coordinates."
+    return ((codes - mean) @ basis.T / std).norm(dim=-1)
+
+def typical_band(w: Tensor, # (N, d) sampled codes of the image generator
+                 pca: PCA, q: float = 0.01) -> Tensor: # (2,): r_lo, r_hi
+    "The q and 1-q quantiles of the whitened norms of sampled codes."
+    r = whitened_norm(w, pca.mean.to(w), pca.basis.to(w), pca.std.to(w))
+    return torch.quantile(r, torch.tensor([q, 1 - q], dtype=r.dtype, device=r.device))
+
+def typicality_penalty(codes: Tensor, # (B, T, d) a batch of trajectories
+                       motion: MotionGenerator, # its PCA buffers whiten the codes
+                       band: Tensor, # (2,) from typical_band
+                      ) -> Tensor:
+    "L_typ: mean squared distance of the codes' whitened norms outside the band [r_lo, r_hi] (0 inside)."
+    r = whitened_norm(codes, motion.pca_mean, motion.pca_basis, motion.pca_std)       # (B, T)
+    # $\max(0, r_{lo} - \|p_t\|)^2 + \max(0, \|p_t\| - r_{hi})^2$
+    return (F.relu(band[0] - r).pow(2) + F.relu(r - band[1]).pow(2)).mean()
 
 # %% ../nbs/32_mocogan_hd.ipynb #bba0386d
 class MutualInfoHead(nn.Sequential):
@@ -369,6 +411,8 @@ class MoCoGANHDConfig(PresetConfig):
     use_residual: bool = True   # Eq. 2 (False: predict z_t directly)
     use_image_d: bool = True    # D_I with Eqs. 5-6 (False: D_V only)
     use_mi: bool = True         # Eq. 3
+    unroll: int = 1             # G_M runs unroll * n_frames codes per step; only the first n_frames are rendered (not in the paper)
+    lambda_typical: float = 0.0 # weight of the typicality term on all unrolled codes (not in the paper; 0: off)
     n_clips: int = 2000         # real SkyTimelapse clips
     eval_samples: int = 64      # videos per evaluation
     checkpoint_every: int = 1000
@@ -376,9 +420,11 @@ class MoCoGANHDConfig(PresetConfig):
     preset: str = 'paper'
     PRESETS: ClassVar[dict[str, dict]] = {
         'ci': dict(n_frames=6, frame_step=1, hidden_dim=64, n_pca=32, pca_samples=2000, batch_size=4, n_steps=24,
-                   lr=2e-4, queue_size=64, proj_dim=32, d_width=16, n_clips=64, eval_samples=16, checkpoint_every=0),
+                   lr=2e-4, queue_size=64, proj_dim=32, d_width=16, n_clips=64, eval_samples=16, checkpoint_every=0,
+                   unroll=2, lambda_typical=1.0),
         'small': dict(n_frames=8, frame_step=2, hidden_dim=128, n_pca=96, pca_samples=20_000, batch_size=8, n_steps=300,
-                      lr=2e-4, queue_size=512, proj_dim=64, d_width=32, n_clips=256, eval_samples=32, checkpoint_every=100),
+                      lr=2e-4, queue_size=512, proj_dim=64, d_width=32, n_clips=256, eval_samples=32, checkpoint_every=100,
+                      unroll=3, lambda_typical=1.0),
     }
 
     def __post_init__(self):
@@ -386,6 +432,8 @@ class MoCoGANHDConfig(PresetConfig):
             if getattr(self, name) < 1: raise ConfigError(f"MoCoGANHDConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.n_frames < 2: raise ConfigError(f"MoCoGANHDConfig.n_frames must be >= 2, got {self.n_frames}")
         if self.gan_loss not in GAN_LOSSES: raise ConfigError(f"MoCoGANHDConfig.gan_loss must be one of {list(GAN_LOSSES)}, got {self.gan_loss!r}")
+        if self.unroll < 1: raise ConfigError(f"MoCoGANHDConfig.unroll must be >= 1, got {self.unroll}")
+        if self.lambda_typical < 0: raise ConfigError(f"MoCoGANHDConfig.lambda_typical must be >= 0, got {self.lambda_typical}")
         if self.eval_samples < 2: raise ConfigError(f"MoCoGANHDConfig.eval_samples must be >= 2, got {self.eval_samples}")
 
     @property
@@ -466,6 +514,9 @@ class MoCoGANHDRun(TrainRun):
             if k < cfg.n_pca: warnings.warn(f"n_pca={cfg.n_pca} > the image generator's w_dim={G.w_dim}: using all {k} principal directions")
             pca = fit_pca(lambda n: sample_w(self.G, n, device=self.device), n=cfg.pca_samples, k=k)
         self.pca = pca
+        # the typicality term's band, from codes of a stream of their own (no other draw changes)
+        self.band = (typical_band(sample_w(self.G, 4096, seeded_generator(cfg.seed, 'typical'), self.device), pca)
+                     if cfg.lambda_typical > 0 else None)
         self.M = MotionGenerator(G.w_dim, pca.basis, pca.std, cfg.hidden_dim, cfg.step, use_residual=cfg.use_residual,
                                  pca_mean=pca.mean).to(self.device)
         self.H = MutualInfoHead(cfg.hidden_dim, self.M.noise_dim).to(self.device)
@@ -537,6 +588,7 @@ def generator_step(self: MoCoGANHDRun, fake: Tensor, # (B, 3, T, H, W) rendered 
                    h: Tensor, # decoder hidden states, for H (Eq. 3)
                    eps: Tensor, # the noise that made them
                    t_idx: Tensor, # (B,) the later frames D_I judges
+                   codes: Tensor | None = None, # (B, u*n, d) every unrolled code, for the typicality term
                   ) -> dict[str, float]:
     "One update of G_M and H: adversarial terms + lambda_contr feature matching + lambda_m (-L_m) (Eq. 3)."
     cfg, B, T = self.cfg, fake.shape[0], fake.shape[2]
@@ -552,6 +604,9 @@ def generator_step(self: MoCoGANHDRun, fake: Tensor, # (B, 3, T, H, W) rendered 
     if cfg.use_mi:
         # $-\mathcal L_m$ (Eq. 3)
         lm = mutual_info_loss(self.H, h, eps); g_total = g_total + cfg.lambda_m * lm; out['mutual_info'] = -lm.item()
+    if cfg.lambda_typical > 0 and codes is not None:
+        # $\lambda_{typ}\, \mathcal L_{typ}$ on every unrolled code (not in the paper)
+        lt = typicality_penalty(codes, self.M, self.band); g_total = g_total + cfg.lambda_typical * lt; out['typical'] = lt.item()
     # Eq. 7, G_M's side: adversarial terms + $\lambda_{contr}$ feature matching + $\lambda_m (-\mathcal L_m)$
     self.optG.zero_grad(set_to_none=True); g_total.backward(); self.optG.step()
     self.DV.requires_grad_(True); self.DI.requires_grad_(True)
@@ -561,18 +616,19 @@ def generator_step(self: MoCoGANHDRun, fake: Tensor, # (B, 3, T, H, W) rendered 
 # %% ../nbs/32_mocogan_hd.ipynb #9481d4ee
 @patch
 def step(self: MoCoGANHDRun, i: int) -> dict[str, float]:
-    "Training step `i`: a real batch and a rendered one, then `discriminator_step` and `generator_step`."
+    "Training step `i`: a real batch and a rendered one (the first n_frames of unroll * n_frames codes), then `discriminator_step` and `generator_step`."
     cfg, dev, B = self.cfg, self.device, self.cfg.batch_size
     t_start, t_g0 = time.perf_counter(), self.timing['image_generator']
     g = seeded_generator(cfg.seed, i)
     real = real_batch(self.dataset, B, cfg, g).to(dev)                            # (B, 3, T, H, W)
     w1 = sample_w(self.G, B, g, dev)                                               # (B, d)
     self.M.train()
-    codes, h, eps = self.M(w1, cfg.n_frames, self.M.sample_noise(B, cfg.n_frames, g), return_hidden=True)
-    fake = self._render(codes)                                                     # (B, 3, T, H, W)
-    t_idx = torch.randint(1, cfg.n_frames, (B,), generator=g).to(dev)              # one later frame per video
+    n, n_all = cfg.n_frames, cfg.n_frames * cfg.unroll
+    codes, h, eps = self.M(w1, n_all, self.M.sample_noise(B, n_all, g), return_hidden=True)   # (B, n_all, d)
+    fake = self._render(codes[:, :n])                                              # (B, 3, T, H, W): the first n codes
+    t_idx = torch.randint(1, n, (B,), generator=g).to(dev)                         # one later frame per video
     out = self.discriminator_step(real, fake, t_idx, g)
-    out.update(self.generator_step(fake, h, eps, t_idx))
+    out.update(self.generator_step(fake, h[:, :n - 1], eps[:, :n - 1], t_idx, codes))
     # the backward through G_I is counted with the rest (autograd does not split it)
     self.timing['rest'] += time.perf_counter() - t_start - (self.timing['image_generator'] - t_g0)
     return out
@@ -594,11 +650,19 @@ def train_motion_generator(cfg: MoCoGANHDConfig, G_image: ImageGenerator, # the 
     return (run.M, history, run) if return_run else (run.M, history)
 
 # %% ../nbs/32_mocogan_hd.ipynb #081910ed
-def load_mocogan_hd(path: str | Path, # a motion-*.safetensors checkpoint, or a folder holding exactly one
+SHIPPED_MOTION = ('mocogan_sky64', 'mocogan_sky32')   # the shipped motion generators, in order of preference
+
+def shipped_motion_path() -> Path:
+    "The shipped motion generator's file (the 64 px one if present)."
+    for name in SHIPPED_MOTION:
+        if (ASSETS / f'{name}.safetensors').exists(): return ASSETS / f'{name}.safetensors'
+    raise CheckpointError(f"{ASSETS}: no shipped motion generator ({', '.join(n + '.safetensors' for n in SHIPPED_MOTION)})")
+
+def load_mocogan_hd(path: str | Path | None = None, # a motion-*.safetensors checkpoint, a folder holding exactly one, or None: the shipped one
                     device: str | torch.device = 'cpu',
                    ) -> tuple[MotionGenerator, MoCoGANHDConfig, dict]:
     "Load a trained motion generator: (G_M in eval mode, its config, the checkpoint metadata incl. 'image_generator')."
-    p = Path(path)
+    p = shipped_motion_path() if path is None else Path(path)
     if p.is_dir():
         found = sorted(p.glob('motion-*.safetensors'))
         if len(found) != 1: raise CheckpointError(f"{p}: expected one motion-*.safetensors checkpoint, found {len(found)}"
@@ -611,6 +675,11 @@ def load_mocogan_hd(path: str | Path, # a motion-*.safetensors checkpoint, or a 
                         cfg.step, use_residual=cfg.use_residual)
     load_state_tensors(tensors, M=M)
     return M.to(device).eval(), cfg, meta
+
+def save_motion_generator(M: MotionGenerator, cfg: MoCoGANHDConfig, G_image: ImageGenerator,
+                          path: str | Path, meta: dict | None = None) -> Path:
+    "Write G_M alone (no discriminators or optimisers) with its config and image generator's fingerprint; `load_mocogan_hd` reads it."
+    return save_checkpoint(path, state_tensors(M=M), {**(meta or {}), 'config': cfg.to_dict(), 'image_generator': generator_fingerprint(G_image)})
 
 # %% ../nbs/32_mocogan_hd.ipynb #becd5a9f
 @torch.no_grad()

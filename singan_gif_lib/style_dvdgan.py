@@ -19,12 +19,13 @@ from .core import (SinganGifError, ConfigError, PresetConfig, History, get_devic
 from .data import SkyTimelapse, BouncingShapes, CachedClips, sample_batch, check_dataset
 from .layers import EqualLinear, EqualConv2d, ModulatedConv2d
 from .losses import wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty
+from .video_ae import warp_frames
 
 # %% auto #0
 __all__ = ['SHIPPED', 'StyleDVDGANError', 'StyleDVDGANConfig', 'pixels_seen', 'ConditionalBatchNorm2d', 'UpBlock', 'ConvGRU',
-           'ImageEncoder', 'StyleDVDGenerator', 'SpatialCritic', 'TemporalCritic', 'critic_inputs', 'critic_loss',
-           'generator_loss', 'make_dataset', 'StyleDVDGANRun', 'train_style_dvdgan', 'save_generator', 'load_generator',
-           'load_style_dvdgan']
+           'ImageEncoder', 'StyleDVDGenerator', 'SpatialCritic', 'TemporalCritic', 'critic_frames', 'critic_inputs',
+           'critic_loss', 'generator_loss', 'make_dataset', 'StyleDVDGANRun', 'train_style_dvdgan', 'save_generator',
+           'load_generator', 'load_style_dvdgan']
 
 # %% ../nbs/50_style_dvdgan.ipynb #ffdaf343
 class StyleDVDGANError(SinganGifError, ValueError):
@@ -41,6 +42,7 @@ class StyleDVDGANConfig(PresetConfig):
     channels: int = 512            # feature maps at the grid; halved at each up-sampling, at least `min_channels`
     min_channels: int = 64
     block: str = 'style'           # 'style': modulated convs, no BatchNorm; 'cbn': DVDGAN-S, conditional BatchNorm
+    output: str = 'residual'       # 'residual': frame t = x0 + residual_t; 'warp': x0 moved along per-frame displacements, + residual_t (not in the slides)
     K: int = 8                     # frames D_S scores per clip
     phi: int = 2                   # spatial down-sampling of D_T's input
     d_channels: int = 64           # critics' feature maps at full resolution (doubled at each down-sampling, at most 8x)
@@ -60,7 +62,7 @@ class StyleDVDGANConfig(PresetConfig):
         'ci': dict(size=16, n_frames=4, grid=4, z_dim=16, w_dim=32, channels=32, min_channels=16, K=2, d_channels=16,
                    batch_size=4, n_steps=20, n_clips=32, checkpoint_every=10),
         'small': dict(size=32, n_frames=8, grid=4, z_dim=64, w_dim=128, channels=128, min_channels=32, K=4, d_channels=32,
-                      n_critic=1, batch_size=8, n_steps=2500, n_clips=600, checkpoint_every=250),
+                      n_critic=1, batch_size=8, n_steps=2500, n_clips=600, checkpoint_every=250, output='warp'),
     }
 
     def __post_init__(self):
@@ -70,8 +72,9 @@ class StyleDVDGANConfig(PresetConfig):
         r = self.size // self.grid
         if self.size % self.grid or r & (r - 1): raise ConfigError(f"StyleDVDGANConfig: size / grid must be a power of 2, got {self.size} / {self.grid}")
         if self.n_frames < 2: raise ConfigError(f"StyleDVDGANConfig.n_frames must be >= 2 (frame 0 is the input image), got {self.n_frames}")
-        if self.K > self.n_frames: raise ConfigError(f"StyleDVDGANConfig.K = {self.K} is more than the {self.n_frames} frames of a clip")
+        if self.K > self.n_frames - 1: raise ConfigError(f"StyleDVDGANConfig.K = {self.K} is more than the {self.n_frames - 1} generated frames of a clip (frame 0 is x0)")
         if self.size % self.phi: raise ConfigError(f"StyleDVDGANConfig.phi = {self.phi} does not divide size {self.size}")
+        if self.output not in ('residual', 'warp'): raise ConfigError(f"StyleDVDGANConfig.output must be 'residual' or 'warp', got {self.output!r}")
         if self.block not in ('style', 'cbn'): raise ConfigError(f"StyleDVDGANConfig.block must be 'style' or 'cbn', got {self.block!r}")
         if self.data not in ('sky', 'shapes'): raise ConfigError(f"StyleDVDGANConfig.data must be 'sky' or 'shapes', got {self.data!r}")
 
@@ -169,6 +172,10 @@ class StyleDVDGenerator(nn.Module):
                                      for i in range(cfg.n_up)])
         self.to_rgb = ModulatedConv2d(cfg.channels_at(cfg.n_up), 3, 1, cfg.w_dim, demodulate=False)
         with torch.no_grad(): self.to_rgb.weight.mul_(0.1)                    # small residuals at the start
+        if cfg.output == 'warp':                                              # Eq. M1, M2 (not in the slides)
+            self.velocity = EqualLinear(g0 + cfg.w_dim, 2)                    # pooled GRU state and style -> v_t
+            self.mask = EqualConv2d(self.encoder.chs[0], 1, 3)                # x0's full-size features -> m
+            self.v_max = cfg.size / 16                                        # pixels per frame
 
     def check_inputs(self, x0: Tensor, z: Tensor) -> None:
         c = self.cfg
@@ -192,8 +199,19 @@ class StyleDVDGenerator(nn.Module):
             img = feats[c.n_up - i - 1].repeat_interleave(T - 1, 0)           # x0's features at this resolution
             x = blk(x, img, wt)
         res = self.to_rgb(x, wt).view(B, T - 1, 3, c.size, c.size).transpose(1, 2)   # (B, 3, T-1, S, S)
-        frames = (x0[:, :, None] + res).clamp(-1, 1)
+        if c.output == 'warp':
+            base = warp_frames(x0, self.displacements(torch.stack(states, 1), w), torch.sigmoid(self.mask(feats[0])))[:, :, 1:]
+        else: base = x0[:, :, None]
+        frames = (base + res).clamp(-1, 1)
         return torch.cat([x0[:, :, None], frames], 2)                        # (B, 3, T, S, S)
+
+    def displacements(self, states: Tensor, # (B, T-1, g0, grid, grid) the GRU states
+                      w: Tensor, # (B, w_dim) the clip's style
+                     ) -> Tensor: # (B, T, 2) in pixels, (dx, dy), d_0 = 0
+        "Eq. M1: d_t = sum_{s<=t} v_max tanh(A [pool(h_s), w]), the path x0 is moved along ('warp' output)."
+        B, T1 = states.shape[:2]
+        v = self.v_max * torch.tanh(self.velocity(torch.cat([states.mean((3, 4)), w[:, None].expand(-1, T1, -1)], 2)))   # (B, T-1, 2)
+        return torch.cat([v.new_zeros(B, 1, 2), v.cumsum(1)], 1)
 
 # %% ../nbs/50_style_dvdgan.ipynb #080b2c24
 class _DBlock2d(nn.Module):
@@ -229,15 +247,19 @@ class TemporalCritic(nn.Module):
         self.head = nn.Linear(ch[-1], 1)
     def forward(self, x: Tensor) -> Tensor: return self.head(F.leaky_relu(self.blocks(x), 0.2).sum((2, 3, 4)))[:, 0]
 
+def critic_frames(B: int, T: int, K: int, generator: torch.Generator | None = None) -> Tensor:
+    "(B, K): K distinct random frames of 1..T-1 per clip (frame 0 is x0 in real and generated clips alike: no signal)."
+    return torch.rand(B, T - 1, generator=generator).argsort(1)[:, :K] + 1
+
 def critic_inputs(video: Tensor, # (B, 3, T, H, W) in [-1, 1]; frame 0 is x0
                   cfg: StyleDVDGANConfig,
-                  frames: Tensor | None = None, # (B, K) indices of D_S's frames; None: K distinct random ones per clip
+                  frames: Tensor | None = None, # (B, K) indices of D_S's frames; None: K distinct random ones of 1..T-1 per clip
                   generator: torch.Generator | None = None,
                  ) -> tuple[Tensor, Tensor]:
     "What D_S and D_T read: (B*K, 6, H, W) frames next to x0, and (B, 6, T, H/phi, W/phi) the down-sampled clip next to x0."
     B, _, T, H, W = video.shape
     x0 = video[:, :, 0]
-    if frames is None: frames = torch.rand(B, T, generator=generator).argsort(1)[:, :cfg.K].to(video.device)
+    if frames is None: frames = critic_frames(B, T, cfg.K, generator).to(video.device)
     sel = torch.gather(video, 2, frames[:, None, :, None, None].expand(-1, 3, -1, H, W)).transpose(1, 2).flatten(0, 1)   # (B K, 3, H, W)
     ds = torch.cat([sel, x0.repeat_interleave(cfg.K, 0)], 1)
     small = F.avg_pool3d(video, (1, cfg.phi, cfg.phi))                                                            # (B, 3, T, H/phi, W/phi)
@@ -248,7 +270,7 @@ def critic_inputs(video: Tensor, # (B, 3, T, H, W) in [-1, 1]; frame 0 is x0
 def critic_loss(D_S: nn.Module, D_T: nn.Module, real: Tensor, fake: Tensor, cfg: StyleDVDGANConfig,
                 generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, float]]:
     "Eq. 4 for both critics on their views of real and fake clips (the same x0, the same K frames)."
-    frames = torch.rand(real.shape[0], cfg.n_frames, generator=generator).argsort(1)[:, :cfg.K].to(real.device)
+    frames = critic_frames(real.shape[0], cfg.n_frames, cfg.K, generator).to(real.device)
     (rs, rt), (fs, ft) = critic_inputs(real, cfg, frames), critic_inputs(fake.detach(), cfg, frames)
     ws, wt = wgan_critic_loss(D_S(rs), D_S(fs)), wgan_critic_loss(D_T(rt), D_T(ft))
     a_s, a_t = torch.rand(len(rs), generator=generator).to(real), torch.rand(len(rt), generator=generator).to(real)   # Eq. 7's weights

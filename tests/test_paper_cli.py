@@ -42,6 +42,19 @@ def test_mocogan_sample_is_deterministic_under_a_seed(motion_run, tmp_path, caps
     assert (a == b).all()
 
 
+def test_mocogan_sample_needs_no_training_and_same_start_shares_the_first_frame(tmp_path, capsys):
+    code, out, err = run(capsys, 'mocogan-sample', '--out', tmp_path / 'v', '--n', '3', '--frames', '12', '--same-start', '--seed', '2')
+    assert code == 0, err
+    videos = [read_video(tmp_path / 'v' / f'video_{i:03d}.gif', fps=8).astype(float) for i in range(3)]   # (T, H, W, 3) each
+    assert all(len(v) == 12 for v in videos) and not (tmp_path / 'v' / 'video_003.gif').exists()
+    first = [v[0] for v in videos]; last = [v[-1] for v in videos]
+    assert max(abs(f - first[0]).mean() for f in first) < 1.0                      # one content code: the same first frame
+    assert min(abs(last[i] - last[j]).mean() for i in range(3) for j in range(i + 1, 3)) > 2.0   # each its own motion
+    code, out, err = run(capsys, 'mocogan-sample', '--out', tmp_path / 'w', '--n', '3', '--frames', '4', '--seed', '2')
+    firsts = [read_video(tmp_path / 'w' / f'video_{i:03d}.gif', fps=8)[0].astype(float) for i in range(3)]
+    assert abs(firsts[0] - firsts[1]).mean() > 2.0                                   # without it: other content codes
+
+
 def test_mocogan_errors_are_one_line(motion_run, tmp_path, capsys):
     code, out, err = run(capsys, 'mocogan-sample', tmp_path / 'missing', '--out', tmp_path / 's')
     one_error_line(code, err); assert 'missing: no such folder' in err
