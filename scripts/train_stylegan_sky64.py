@@ -44,7 +44,7 @@ def main():
         print(f"{path.name}: step {meta['step']} of {cfg.n_steps}, {meta['seconds'] / 3600:.2f} h")
         if a.judge:
             checks = image_checks(sky_frames(64, 64, seed=1001).frames, G.sample(64, seed=0), sky_frames(64, 64, seed=2002).frames)
-            print(json.dumps(checks, indent=1))
+            for k, (v, bound, ok) in checks.items(): print(f"{k:34s} {v:8.3f}  ({bound}) {'ok' if ok else 'FAIL'}")
         if a.export:
             h = History.from_dict(meta['history'])
             out = save_stylegan(G, ASSETS / 'stylegan_sky64.safetensors',
