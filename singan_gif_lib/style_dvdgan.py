@@ -43,6 +43,7 @@ class StyleDVDGANConfig(PresetConfig):
     min_channels: int = 64
     block: str = 'style'           # 'style': modulated convs, no BatchNorm; 'cbn': DVDGAN-S, conditional BatchNorm
     output: str = 'residual'       # 'residual': frame t = x0 + residual_t; 'warp': x0 moved along per-frame displacements, + residual_t (not in the slides)
+    lambda_mask: float = 0.0       # 'warp': weight of the mean of the motion mask m in the generator's loss (move only what must move)
     K: int = 8                     # frames D_S scores per clip
     phi: int = 2                   # spatial down-sampling of D_T's input
     d_channels: int = 64           # critics' feature maps at full resolution (doubled at each down-sampling, at most 8x)
@@ -62,7 +63,8 @@ class StyleDVDGANConfig(PresetConfig):
         'ci': dict(size=16, n_frames=4, grid=4, z_dim=16, w_dim=32, channels=32, min_channels=16, K=2, d_channels=16,
                    batch_size=4, n_steps=20, n_clips=32, checkpoint_every=10),
         'small': dict(size=32, n_frames=8, grid=4, z_dim=64, w_dim=128, channels=128, min_channels=32, K=4, d_channels=32,
-                      n_critic=1, batch_size=8, n_steps=2500, n_clips=600, checkpoint_every=250, output='warp'),
+                      n_critic=1, batch_size=8, n_steps=2500, n_clips=600, checkpoint_every=250, output='warp',
+                      lambda_mask=1.0),
     }
 
     def __post_init__(self):
@@ -74,6 +76,7 @@ class StyleDVDGANConfig(PresetConfig):
         if self.n_frames < 2: raise ConfigError(f"StyleDVDGANConfig.n_frames must be >= 2 (frame 0 is the input image), got {self.n_frames}")
         if self.K > self.n_frames - 1: raise ConfigError(f"StyleDVDGANConfig.K = {self.K} is more than the {self.n_frames - 1} generated frames of a clip (frame 0 is x0)")
         if self.size % self.phi: raise ConfigError(f"StyleDVDGANConfig.phi = {self.phi} does not divide size {self.size}")
+        if self.lambda_mask < 0: raise ConfigError(f"StyleDVDGANConfig.lambda_mask must be >= 0, got {self.lambda_mask}")
         if self.output not in ('residual', 'warp'): raise ConfigError(f"StyleDVDGANConfig.output must be 'residual' or 'warp', got {self.output!r}")
         if self.block not in ('style', 'cbn'): raise ConfigError(f"StyleDVDGANConfig.block must be 'style' or 'cbn', got {self.block!r}")
         if self.data not in ('sky', 'shapes'): raise ConfigError(f"StyleDVDGANConfig.data must be 'sky' or 'shapes', got {self.data!r}")
@@ -183,7 +186,9 @@ class StyleDVDGenerator(nn.Module):
             raise StyleDVDGANError(f"StyleDVDGenerator: x0 must be (B, 3, {c.size}, {c.size}), got {tuple(x0.shape)}")
         if z.shape != (x0.shape[0], c.z_dim): raise StyleDVDGANError(f"StyleDVDGenerator: z must be ({x0.shape[0]}, {c.z_dim}), got {tuple(z.shape)}")
 
-    def forward(self, x0: Tensor, z: Tensor) -> Tensor:
+    def forward(self, x0: Tensor, z: Tensor,
+                return_mask: bool = False, # also return the motion mask m (B, 1, S, S) ('warp'; None otherwise)
+               ) -> Tensor | tuple[Tensor, Tensor | None]:
         self.check_inputs(x0, z)
         c, B, T = self.cfg, x0.shape[0], self.cfg.n_frames
         feats, e = self.encoder(x0)
@@ -199,11 +204,10 @@ class StyleDVDGenerator(nn.Module):
             img = feats[c.n_up - i - 1].repeat_interleave(T - 1, 0)           # x0's features at this resolution
             x = blk(x, img, wt)
         res = self.to_rgb(x, wt).view(B, T - 1, 3, c.size, c.size).transpose(1, 2)   # (B, 3, T-1, S, S)
-        if c.output == 'warp':
-            base = warp_frames(x0, self.displacements(torch.stack(states, 1), w), torch.sigmoid(self.mask(feats[0])))[:, :, 1:]
-        else: base = x0[:, :, None]
-        frames = (base + res).clamp(-1, 1)
-        return torch.cat([x0[:, :, None], frames], 2)                        # (B, 3, T, S, S)
+        m = torch.sigmoid(self.mask(feats[0])) if c.output == 'warp' else None   # (B, 1, S, S)
+        base = warp_frames(x0, self.displacements(torch.stack(states, 1), w), m)[:, :, 1:] if m is not None else x0[:, :, None]
+        video = torch.cat([x0[:, :, None], (base + res).clamp(-1, 1)], 2)    # (B, 3, T, S, S)
+        return (video, m) if return_mask else video
 
     def displacements(self, states: Tensor, # (B, T-1, g0, grid, grid) the GRU states
                       w: Tensor, # (B, w_dim) the clip's style
@@ -321,11 +325,12 @@ class StyleDVDGANRun(TrainRun):
             self.optD.zero_grad(set_to_none=True); loss.backward(); self.optD.step()
         for D in (self.D_S, self.D_T): D.requires_grad_(False)
         real = sample_batch(self.dataset, cfg.batch_size, g).to(dev)
-        fake = self.G(real[:, :, 0], torch.randn(cfg.batch_size, cfg.z_dim, generator=g).to(dev))
+        fake, m = self.G(real[:, :, 0], torch.randn(cfg.batch_size, cfg.z_dim, generator=g).to(dev), return_mask=True)
         g_loss = generator_loss(self.D_S, self.D_T, fake, cfg, g)
-        self.optG.zero_grad(set_to_none=True); g_loss.backward(); self.optG.step()
+        loss = g_loss + cfg.lambda_mask * m.mean() if m is not None and cfg.lambda_mask > 0 else g_loss
+        self.optG.zero_grad(set_to_none=True); loss.backward(); self.optG.step()
         for D in (self.D_S, self.D_T): D.requires_grad_(True)
-        return {**logs, 'generator_loss': float(g_loss.detach())}
+        return {**logs, 'generator_loss': float(g_loss.detach()), **({'mask_mean': float(m.mean().detach())} if m is not None else {})}
 
     def settings(self) -> dict: return {'cfg': self.cfg.settings(), 'data': [type(getattr(self.dataset, 'dataset', self.dataset)).__name__, len(self.dataset)]}
     def meta(self) -> dict: return {'config': self.cfg.to_dict()}

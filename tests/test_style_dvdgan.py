@@ -59,12 +59,16 @@ def test_pixels_seen_is_what_the_critics_receive(preset):
 def test_config_errors():
     with pytest.raises(ConfigError, match='power of 2'): StyleDVDGANConfig(size=48, grid=4)
     with pytest.raises(ConfigError, match="'style' or 'cbn'"): StyleDVDGANConfig(block='bn')
+    with pytest.raises(ConfigError, match="'residual' or 'warp'"): StyleDVDGANConfig(output='flow')
+    with pytest.raises(ConfigError, match='lambda_mask must be >= 0'): StyleDVDGANConfig(lambda_mask=-1.0)
 
 
-def test_train_resume_and_round_trip(tmp_path):
-    cfg = StyleDVDGANConfig.from_preset('ci', n_steps=6, n_clips=8)
+@pytest.mark.parametrize('output', ['residual', 'warp'])
+def test_train_resume_and_round_trip(tmp_path, output):
+    cfg = StyleDVDGANConfig.from_preset('ci', n_steps=6, n_clips=8, output=output, lambda_mask=1.0)
     G_full, h = train_style_dvdgan(cfg, show_progress=False)
     assert all(math.isfinite(h.last(k)) for k in ('w_dist_s', 'w_dist_t', 'generator_loss'))
+    assert ('mask_mean' in h.values) == (output == 'warp')                # the warp output logs its mask's mean
     train_style_dvdgan(cfg, out_dir=tmp_path, max_steps=3, show_progress=False)
     G_res, _ = train_style_dvdgan(cfg, out_dir=tmp_path, resume=True, show_progress=False)
     for a, b in zip(G_full.state_dict().values(), G_res.state_dict().values()): assert torch.allclose(a, b, atol=1e-6)
