@@ -44,6 +44,7 @@ class StyleDVDGANConfig(PresetConfig):
     block: str = 'style'           # 'style': modulated convs, no BatchNorm; 'cbn': DVDGAN-S, conditional BatchNorm
     output: str = 'residual'       # 'residual': frame t = x0 + residual_t; 'warp': x0 moved along per-frame displacements, + residual_t (not in the slides)
     lambda_mask: float = 0.0       # 'warp': weight of the mean of the motion mask m in the generator's loss (move only what must move)
+    mask_input: str = 'full'       # 'warp': m from x0's full-size encoder features ('full') or from all its levels, up-sampled ('pyramid')
     K: int = 8                     # frames D_S scores per clip
     phi: int = 2                   # spatial down-sampling of D_T's input
     d_channels: int = 64           # critics' feature maps at full resolution (doubled at each down-sampling, at most 8x)
@@ -64,7 +65,7 @@ class StyleDVDGANConfig(PresetConfig):
                    batch_size=4, n_steps=20, n_clips=32, checkpoint_every=10),
         'small': dict(size=32, n_frames=8, grid=4, z_dim=64, w_dim=128, channels=128, min_channels=32, K=4, d_channels=32,
                       n_critic=1, batch_size=8, n_steps=2500, n_clips=600, checkpoint_every=250, output='warp',
-                      lambda_mask=1.0),
+                      lambda_mask=1.0, mask_input='pyramid'),
     }
 
     def __post_init__(self):
@@ -77,6 +78,7 @@ class StyleDVDGANConfig(PresetConfig):
         if self.K > self.n_frames - 1: raise ConfigError(f"StyleDVDGANConfig.K = {self.K} is more than the {self.n_frames - 1} generated frames of a clip (frame 0 is x0)")
         if self.size % self.phi: raise ConfigError(f"StyleDVDGANConfig.phi = {self.phi} does not divide size {self.size}")
         if self.lambda_mask < 0: raise ConfigError(f"StyleDVDGANConfig.lambda_mask must be >= 0, got {self.lambda_mask}")
+        if self.mask_input not in ('full', 'pyramid'): raise ConfigError(f"StyleDVDGANConfig.mask_input must be 'full' or 'pyramid', got {self.mask_input!r}")
         if self.output not in ('residual', 'warp'): raise ConfigError(f"StyleDVDGANConfig.output must be 'residual' or 'warp', got {self.output!r}")
         if self.block not in ('style', 'cbn'): raise ConfigError(f"StyleDVDGANConfig.block must be 'style' or 'cbn', got {self.block!r}")
         if self.data not in ('sky', 'shapes'): raise ConfigError(f"StyleDVDGANConfig.data must be 'sky' or 'shapes', got {self.data!r}")
@@ -177,7 +179,7 @@ class StyleDVDGenerator(nn.Module):
         with torch.no_grad(): self.to_rgb.weight.mul_(0.1)                    # small residuals at the start
         if cfg.output == 'warp':                                              # Eq. M1, M2 (not in the slides)
             self.velocity = EqualLinear(g0 + cfg.w_dim, 2)                    # pooled GRU state and style -> v_t
-            self.mask = EqualConv2d(self.encoder.chs[0], 1, 3)                # x0's full-size features -> m
+            self.mask = EqualConv2d(self.encoder.chs[0] if cfg.mask_input == 'full' else sum(self.encoder.chs), 1, 3)   # x0's features -> m
             self.v_max = cfg.size / 16                                        # pixels per frame
 
     def check_inputs(self, x0: Tensor, z: Tensor) -> None:
@@ -204,10 +206,16 @@ class StyleDVDGenerator(nn.Module):
             img = feats[c.n_up - i - 1].repeat_interleave(T - 1, 0)           # x0's features at this resolution
             x = blk(x, img, wt)
         res = self.to_rgb(x, wt).view(B, T - 1, 3, c.size, c.size).transpose(1, 2)   # (B, 3, T-1, S, S)
-        m = torch.sigmoid(self.mask(feats[0])) if c.output == 'warp' else None   # (B, 1, S, S)
+        m = self.motion_mask(feats) if c.output == 'warp' else None          # (B, 1, S, S)
         base = warp_frames(x0, self.displacements(torch.stack(states, 1), w), m)[:, :, 1:] if m is not None else x0[:, :, None]
         video = torch.cat([x0[:, :, None], (base + res).clamp(-1, 1)], 2)    # (B, 3, T, S, S)
         return (video, m) if return_mask else video
+
+    def motion_mask(self, feats: list[Tensor]) -> Tensor:
+        "Eq. M2's m (B, 1, S, S) in [0, 1] from the encoder's features of x0 (finest first): the finest level, or every level up-sampled."
+        if self.cfg.mask_input == 'full': return torch.sigmoid(self.mask(feats[0]))
+        S = feats[0].shape[-1]
+        return torch.sigmoid(self.mask(torch.cat([feats[0]] + [F.interpolate(f, size=(S, S), mode='bilinear', align_corners=False) for f in feats[1:]], 1)))
 
     def displacements(self, states: Tensor, # (B, T-1, g0, grid, grid) the GRU states
                       w: Tensor, # (B, w_dim) the clip's style

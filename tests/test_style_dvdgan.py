@@ -102,3 +102,22 @@ def test_shipped_model_loads_and_animates():
     x0 = torch.rand(2, 3, 32, 32) * 2 - 1
     with torch.no_grad(): v = G(x0, torch.randn(2, G.cfg.z_dim, generator=torch.Generator().manual_seed(0)))
     assert v.shape == (2, 3, G.cfg.n_frames, 32, 32) and torch.equal(v[:, :, 0], x0) and torch.isfinite(v).all()
+
+
+def test_shipped_model_moves_the_clouds_of_held_out_stills():
+    "The shipped sky model's futures drift like the real clips (phase correlation of the sky), at about the real sky's motion energy."
+    import numpy as np
+    from singan_gif_lib.data import phase_correlation
+    from singan_gif_lib.metrics import patch_swd
+    from singan_gif_lib.style_dvdgan import load_style_dvdgan, make_dataset
+    G = load_style_dvdgan()
+    test = make_dataset(G.cfg, 'test'); ds = test.dataset
+    real = torch.stack([test[i][0] for i in range(8)])                                   # (8, 3, T, S, S)
+    rows = [ds.params(i)['sky_rows'] for i in range(8)]
+    with torch.no_grad(): fut = G(real[:, :, 0], torch.randn(8, G.cfg.z_dim, generator=torch.Generator().manual_seed(0)))
+    shift = lambda v, r: float(np.hypot(*phase_correlation(v[:, 0, :r].mean(0).numpy(), v[:, -1, :r].mean(0).numpy())))
+    sky = lambda v: np.mean([(v[i, :, 1:, :r] - v[i, :, :-1, :r]).abs().mean().item() for i, r in enumerate(rows)])
+    s_fut, s_real = np.mean([shift(fut[i], r) for i, r in enumerate(rows)]), np.mean([shift(real[i], r) for i, r in enumerate(rows)])
+    assert s_fut > 0.5 * s_real, (s_fut, s_real)                                          # the clouds drift (a fading sky: ~0)
+    assert 0.5 < sky(fut) / sky(real) < 2.0
+    assert patch_swd(real, fut) < 2 * patch_swd(real, real[:, :, :1].expand_as(real))   # no smearing far beyond a still clip's
