@@ -14,7 +14,7 @@ from torch import nn, Tensor
 from .core import SinganGifError
 
 # %% auto #0
-__all__ = ['LayerError', 'EqualLinear', 'EqualConv2d', 'ModulatedConv2d']
+__all__ = ['LayerError', 'EqualLinear', 'EqualConv2d', 'ModulatedConv2d', 'warp_frames']
 
 # %% ../nbs/06_layers.ipynb #23450364
 class LayerError(SinganGifError, ValueError):
@@ -96,3 +96,21 @@ class ModulatedConv2d(nn.Module):
             out = out * d[:, :, None, None]
         # END SOLUTION
         return out
+
+# %% ../nbs/06_layers.ipynb #d3db00dd
+def warp_frames(x0: Tensor, # (B, 3, H, W) start frames
+                d: Tensor, # (B, T, 2) displacements in pixels, (dx, dy) with y down
+                m: Tensor, # (B, 1, H, W) in [0, 1]: how much each pixel follows d
+               ) -> Tensor: # (B, 3, T, H, W)
+    "Frame t samples x_0 at p - m(p) d_t (bilinear, reflection at the borders): the cINN's Eq. W2, the Style-DVD-GAN's Eq. M2."
+    B, _, H, W = x0.shape; T = d.shape[1]
+    ys = torch.linspace(-1 + 1 / H, 1 - 1 / H, H, device=x0.device, dtype=x0.dtype)
+    xs = torch.linspace(-1 + 1 / W, 1 - 1 / W, W, device=x0.device, dtype=x0.dtype)
+    base = torch.stack(torch.meshgrid(xs, ys, indexing='xy'), -1)          # (H, W, 2) pixel centres as (x, y) in [-1, 1]
+    scale = torch.tensor([2 / W, 2 / H], device=x0.device, dtype=x0.dtype)  # pixels -> grid units
+    # $\hat x_t(p) = x_0(p - m(x_0)(p)\, d_t)$
+    grid = base - (d * scale)[:, :, None, None] * m[:, 0, None, :, :, None]  # (B, T, H, W, 2)
+    frames = F.grid_sample(x0[:, None].expand(B, T, 3, H, W).reshape(B * T, 3, H, W), grid.reshape(B * T, H, W, 2),
+                           mode='bilinear', padding_mode='reflection', align_corners=False)
+    return frames.view(B, T, 3, H, W).transpose(1, 2)
+

@@ -17,9 +17,8 @@ from torch import nn, Tensor
 from .core import (SinganGifError, ConfigError, PresetConfig, History, get_device, seed_everything, seeded_generator,
                                  TrainRun, train_run, state_tensors, load_state_tensors, save_checkpoint, load_checkpoint, ASSETS)
 from .data import SkyTimelapse, BouncingShapes, CachedClips, sample_batch, check_dataset
-from .layers import EqualLinear, EqualConv2d, ModulatedConv2d
+from .layers import EqualLinear, EqualConv2d, ModulatedConv2d, warp_frames
 from .losses import wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty
-from .video_ae import warp_frames
 
 # %% auto #0
 __all__ = ['SHIPPED', 'StyleDVDGANError', 'StyleDVDGANConfig', 'pixels_seen', 'ConditionalBatchNorm2d', 'UpBlock', 'ConvGRU',

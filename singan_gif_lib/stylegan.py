@@ -21,6 +21,7 @@ from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, Con
 from .data import SkyTimelapse, check_dataset
 from .layers import EqualLinear, EqualConv2d, ModulatedConv2d
 from .losses import ns_critic_loss, ns_generator_loss, r1_penalty
+from .metrics import patch_swd
 
 # %% auto #0
 __all__ = ['NOISE_MODES', 'StyleGANError', 'MappingNetwork', 'StyleGANConfig', 'StyleLayer', 'ToRGB', 'StyleGenerator',
@@ -273,7 +274,6 @@ def sharpness(x: Tensor) -> float:
 
 def image_swd(a: Tensor, b: Tensor, seed: int = 0) -> float:
     "Patch SWD of 1x7x7 patches between two image sets (N, 3, H, W) in [-1, 1] (pixels in [0, 1])."
-    from singan_gif_lib.metrics import patch_swd
     return patch_swd(a.permute(1, 0, 2, 3)[None], b.permute(1, 0, 2, 3)[None], patch=(1, 7, 7), seed=seed)
 
 def image_checks(real: Tensor, # (N, 3, H, W) in [-1, 1]: the reference frames

@@ -24,16 +24,17 @@ from .data import item_tensor, check_dataset, check_unit_range, measured_directi
 from .metrics import load_feature_net, load_video_features, fvd, diversity, patch_swd, motion_energy
 from .video import as_uint8_frames
 from .losses import hinge_critic_loss, hinge_generator_loss, r1_penalty, spectral_norm_all
+from .layers import warp_frames   # Eq. W2 (in 06_layers: the Style-DVD-GAN warps with it too)
 
 # %% auto #0
 __all__ = ['STAGES', 'VideoAEError', 'VideoAEConfig', 'check_size', 'ResBlock3d', 'resnet3d_trunk', 'VideoEncoder',
-           'reparameterize', 'kl_divergence', 'SPADE', 'AdaIN', 'VideoResBlock', 'VideoDecoder', 'warp_frames',
-           'WarpDecoder', 'correlation_volume', 'CorrEncoder', 'make_video_encoder', 'make_video_decoder',
-           'TemporalCritic', 'SpatialCritic', 'temporal_critic_loss', 'spatial_critic_loss', 'feature_matching',
-           'perceptual_distance', 'autoencoder_loss', 'ImageEncoder', 'ImageDecoder', 'stack_dataset', 'VideoAERun',
-           'ImageAERun', 'train_video_autoencoder', 'train_image_autoencoder', 'one_hot_eta', 'ImageToVideo',
-           'load_image_to_video', 'train_residual_flow', 'train_image_to_video', 'measured_directions',
-           'evaluate_image_to_video', 'evaluate_transfer']
+           'reparameterize', 'kl_divergence', 'SPADE', 'AdaIN', 'VideoResBlock', 'VideoDecoder', 'WarpDecoder',
+           'correlation_volume', 'CorrEncoder', 'make_video_encoder', 'make_video_decoder', 'TemporalCritic',
+           'SpatialCritic', 'temporal_critic_loss', 'spatial_critic_loss', 'feature_matching', 'perceptual_distance',
+           'autoencoder_loss', 'ImageEncoder', 'ImageDecoder', 'stack_dataset', 'VideoAERun', 'ImageAERun',
+           'train_video_autoencoder', 'train_image_autoencoder', 'one_hot_eta', 'ImageToVideo', 'load_image_to_video',
+           'train_residual_flow', 'train_image_to_video', 'measured_directions', 'evaluate_image_to_video',
+           'evaluate_transfer']
 
 # %% ../nbs/41_video_ae.ipynb #d184aa91
 class VideoAEError(SinganGifError, ValueError):
@@ -264,22 +265,6 @@ class VideoDecoder(nn.Module):
         return self.out(h)                                                   # (B, 3, T, H, W)
 
 # %% ../nbs/41_video_ae.ipynb #cd0c69ea
-def warp_frames(x0: Tensor, # (B, 3, H, W) start frames
-                d: Tensor, # (B, T, 2) displacements in pixels, (dx, dy) with y down
-                m: Tensor, # (B, 1, H, W) in [0, 1]: how much each pixel follows d
-               ) -> Tensor: # (B, 3, T, H, W)
-    "Eq. W2: frame t samples x_0 at p - m(p) d_t (bilinear, reflection at the borders)."
-    B, _, H, W = x0.shape; T = d.shape[1]
-    ys = torch.linspace(-1 + 1 / H, 1 - 1 / H, H, device=x0.device, dtype=x0.dtype)
-    xs = torch.linspace(-1 + 1 / W, 1 - 1 / W, W, device=x0.device, dtype=x0.dtype)
-    base = torch.stack(torch.meshgrid(xs, ys, indexing='xy'), -1)          # (H, W, 2) pixel centres as (x, y) in [-1, 1]
-    scale = torch.tensor([2 / W, 2 / H], device=x0.device, dtype=x0.dtype)  # pixels -> grid units
-    # $\hat x_t(p) = x_0(p - m(x_0)(p)\, d_t)$
-    grid = base - (d * scale)[:, :, None, None] * m[:, 0, None, :, :, None]  # (B, T, H, W, 2)
-    frames = F.grid_sample(x0[:, None].expand(B, T, 3, H, W).reshape(B * T, 3, H, W), grid.reshape(B * T, H, W, 2),
-                           mode='bilinear', padding_mode='reflection', align_corners=False)
-    return frames.view(B, T, 3, H, W).transpose(1, 2)
-
 class WarpDecoder(nn.Module):
     "p_psi(X|x_0, z) that moves x_0 (Eq. W1, W2): (x_0 (B, 3, H, W), z (B, d_z)) -> video (B, 3, T, H, W)."
     def __init__(self, cfg: VideoAEConfig, hidden: int = 64, mask_ch: int = 16):

@@ -127,7 +127,12 @@ def test_cinn_image_to_video(tmp_path):
     model, hs = train_image_to_video(c, ds, tmp_path, show_progress=False, perceptual=False)
     last = {st: {k: v[-1] for k, v in h.values.items()} for st, h in hs.items()}
     for st, want in PINNED['video_ae']['last'].items():
-        for k, v in want.items(): assert close(last[st][k], v), (st, k, last[st][k], v)
+        for k, v in want.items():
+            # the flow's NLL is a sum over a small batch of 3-step flow trainings: a freshly built environment of the same
+            # pinned torch moved it by 6e-4 relative (-21.0464 against -21.0344) with no code change, while every other
+            # stage's value stayed within 2e-4
+            tol = 2e-3 if st == 'flow' else 2e-4
+            assert math.isclose(last[st][k], v, rel_tol=tol, abs_tol=2e-6), (st, k, last[st][k], v)
     ws = [weight_sum(m) for m in (model.encoder, model.decoder, model.image_encoder, model.flow)]
     for a, b in zip(ws, PINNED['video_ae']['w']): assert close(a, b), (a, b)
     assert files(tmp_path) == PINNED['video_ae']['files']
