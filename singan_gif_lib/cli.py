@@ -29,9 +29,10 @@ from .course import grade as grade_notebook, grade_lines
 from .video_ae import VideoAEConfig, load_image_to_video, train_image_to_video
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'TRAIN_PRESETS', 'Subcommand', 'subcommand', 'positive_int', 'positive_float', 'build_parser', 'main',
-           'info', 'convert', 'make_data', 'train_config', 'train', 'sample', 'check', 'animate', 'upscale',
-           'mocogan_train', 'mocogan_sample', 'cinn_train', 'cinn_animate', 'dvdgan_train', 'dvdgan_animate', 'grade']
+__all__ = ['SUBCOMMANDS', 'TRAIN_PRESETS', 'CROSS_DOMAIN_MOTION', 'Subcommand', 'subcommand', 'positive_int', 'positive_float',
+           'build_parser', 'main', 'info', 'convert', 'make_data', 'train_config', 'train', 'sample', 'check',
+           'animate', 'upscale', 'mocogan_train', 'mocogan_sample', 'cinn_train', 'cinn_animate', 'dvdgan_train',
+           'dvdgan_animate', 'grade']
 
 # %% ../nbs/90_cli.ipynb #5adbaab1
 @dataclass
@@ -305,10 +306,13 @@ def mocogan_train(args: argparse.Namespace) -> int:
 
 
 # %% ../nbs/90_cli.ipynb #7374aa1d
+CROSS_DOMAIN_MOTION = 'mocogan_clouds32_skymotion'   # the shipped cross-domain motion generator (over stylegan_clouds32)
+
 def _mocogan_sample_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('run_dir', type=Path, metavar='DIR', nargs='?', help='a folder written by `singan-gif mocogan-train`, or one motion-*.safetensors in it (default: the shipped sky motion generator)')
     p.add_argument('--out', type=Path, required=True, metavar='OUT', help='folder for video_000.gif, ...')
-    p.add_argument('--image-generator', type=Path, metavar='FILE', help='the StyleGAN weights it was trained on (default: the shipped one of its size)')
+    p.add_argument('--image-generator', type=Path, metavar='FILE', help='the StyleGAN weights it was trained on (default: the shipped one it was trained on)')
+    p.add_argument('--cross-domain', action='store_true', help='use the shipped cross-domain pair (Sec. 4.2): clouds-texture images walked by sky time-lapse motion')
     p.add_argument('--n', type=positive_int, default=4, help='number of videos (default: 4)')
     p.add_argument('--frames', type=positive_int, help='latent codes per video; more than trained unrolls (default: the training length)')
     p.add_argument('--interpolate', type=positive_int, default=1, metavar='F', help='Sec. 4.4: F-1 codes between neighbours (default: 1, none)')
@@ -321,10 +325,15 @@ def _mocogan_sample_args(p: argparse.ArgumentParser) -> None:
 def mocogan_sample(args: argparse.Namespace) -> int:
     "Load the motion generator in `args.run_dir` (or the shipped one) and its image generator, write `args.n` GIFs into `args.out`."
     if args.run_dir is not None and not args.run_dir.exists(): raise SinganGifError(f'{args.run_dir}: no such folder or file')
+    if args.cross_domain and args.run_dir is not None: raise SinganGifError('--cross-domain uses the shipped pair; give no DIR with it')
     device = get_device(args.device)
-    M, cfg, meta = load_mocogan_hd(args.run_dir, device)                 # None: the shipped one
+    run_dir = ASSETS / f'{CROSS_DOMAIN_MOTION}.safetensors' if args.cross_domain else args.run_dir
+    M, cfg, meta = load_mocogan_hd(run_dir, device)                      # None: the shipped one
     trained_on = meta.get('image_generator', {})
     G = _image_generator(args.image_generator, int(trained_on.get('size', 32)), device)
+    if args.image_generator is None and generator_fingerprint(G) != trained_on:   # another shipped generator, by its weights
+        G = next((c for c in (load_stylegan(device=device, path=p) for p in sorted(ASSETS.glob('stylegan_*.safetensors')))
+                  if generator_fingerprint(c) == trained_on), G)
     if generator_fingerprint(G) != trained_on:
         raise SinganGifError(f"{args.run_dir}: trained over another image generator ({trained_on}); pass the one it was trained on with --image-generator")
     g = torch.Generator().manual_seed(args.seed)

@@ -13,6 +13,7 @@ from typing import Callable, ClassVar, Sequence
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 from torch import nn, Tensor
 from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -24,9 +25,10 @@ from .losses import (wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, lip
                                    zero_centered_penalty, drift_penalty, spectral_norm_all)
 
 # %% auto #0
-__all__ = ['METRICS', 'VARIANTS', 'DATASETS', 'IVGANError', 'IVGANConfig', 'VideoLayerNorm', 'Generator', 'Critic',
-           'check_variant', 'build_critic', 'critic_loss', 'check_dataset', 'video_distance', 'run_settings',
-           'IVGANRun', 'checkpoint_path', 'init_distributed', 'train_ivgan', 'make_dataset', 'main']
+__all__ = ['METRICS', 'PATHS', 'VARIANTS', 'DATASETS', 'IVGANError', 'IVGANConfig', 'VideoLayerNorm', 'Generator', 'Critic',
+           'check_variant', 'build_critic', 'critic_loss', 'VideoEncoder', 'generator_path', 'encoder_loss',
+           'check_dataset', 'video_distance', 'run_settings', 'IVGANRun', 'checkpoint_path', 'init_distributed',
+           'train_ivgan', 'make_dataset', 'main']
 
 # %% ../nbs/20_ivgan.ipynb #3527b303
 class IVGANError(SinganGifError, ValueError):
@@ -34,6 +36,7 @@ class IVGANError(SinganGifError, ValueError):
 
 # %% ../nbs/20_ivgan.ipynb #5cc1126e
 METRICS = ('fvd', 'swd')  # video distances: FVD under the shipped VideoFeatureNet, sliced Wasserstein on patches
+PATHS = ('line', 'generator')  # where gradient penalties are taken: Eq. 7's straight line, Eq. 11's generator path
 
 @dataclass
 class IVGANConfig(PresetConfig):
@@ -53,6 +56,9 @@ class IVGANConfig(PresetConfig):
     eval_samples: int = 16    # samples per measurement (real and generated)
     eval_repeats: int = 100   # measurements averaged for the final number (Table 1)
     metric: str = 'fvd'       # 'fvd' (shipped VideoFeatureNet features) or 'swd' (sliced Wasserstein on patches)
+    path: str = 'line'        # where the penalty is taken: 'line' (Eq. 7 interpolates) or 'generator' (Eq. 11: G along the line E(x) -> z)
+    path_start: int = 0       # generator steps on Eq. 7's line before Eq. 11's path takes over (Eq. 11 assumes a trained G)
+    encoder_lr: float = 1e-4  # Adam learning rate of Eq. 11's encoder E
     checkpoint_every: int = 1000 # generator steps between checkpoints (0: only at the end)
     seed: int = 0
     preset: str = 'paper'
@@ -71,6 +77,8 @@ class IVGANConfig(PresetConfig):
         if j != int(j) or not 0 <= j <= k: raise ConfigError(f"IVGANConfig.frames must be 2 * 2^j with frames/2 <= size/4, got frames={self.frames} for size={self.size}")
         if self.width % 2 ** (int(k) - 1): raise ConfigError(f"IVGANConfig.width={self.width} must be divisible by {2 ** (int(k) - 1)} (halved at each of {int(k)} up-blocks)")
         if self.metric not in METRICS: raise ConfigError(f"IVGANConfig.metric must be 'fvd' or 'swd', got {self.metric!r}")
+        if self.path not in PATHS: raise ConfigError(f"IVGANConfig.path must be one of {', '.join(PATHS)}, got {self.path!r}")
+        if self.path_start < 0: raise ConfigError(f"IVGANConfig.path_start must be >= 0, got {self.path_start}")
         if self.eval_samples < 2: raise ConfigError(f"IVGANConfig.eval_samples must be >= 2, got {self.eval_samples}")
 
     @property
@@ -153,16 +161,41 @@ def critic_loss(critic: Callable[[Tensor], Tensor], # D, possibly DDP-wrapped
                 variant: str, # one of VARIANTS
                 cfg: IVGANConfig,
                 alpha: Tensor | None = None, # (B,) interpolation weights of Eq. 7; None: U[0, 1]
+                points: Tensor | None = None, # (B, 3, T, H, W) where to take the penalty instead (Eq. 11's path); None: Eq. 7
                ) -> dict[str, Tensor]:
     "Critic loss of `variant` (Eq. 14 with the variant's penalty, Eq. 16 for 'drift') and its parts."
     real_s, fake_s = critic(real), critic(fake)                             # (B, 1), (B, 1)
     w = wgan_critic_loss(real_s, fake_s)                                    # E[D(G(z))] - E[D(x)]
     pen_fn = _PENALTY[check_variant(variant)]
-    # $\lambda \mathcal{L}_{GP|GP0|LP}$ on interpolates (Eq. 7)
-    pen = cfg.gp_lambda * pen_fn(critic, real, fake, alpha) if pen_fn is not None else w.new_zeros(())
+    # $\lambda \mathcal{L}_{GP|GP0|LP}$ on interpolates (Eq. 7), or at given points: the line from a point to itself is the point
+    ends = (real, fake) if points is None else (points, points)
+    pen = cfg.gp_lambda * pen_fn(critic, *ends, alpha) if pen_fn is not None else w.new_zeros(())
     # $\epsilon_{drift} \mathbb{E}_x[D(x)^2]$ (Eq. 9, 16)
     drift = drift_penalty(real_s, cfg.eps_drift) if variant == 'drift' else w.new_zeros(())
     return {'loss': w + pen + drift, 'wasserstein': -w.detach(), 'penalty': pen.detach(), 'drift': drift.detach()}
+
+# %% ../nbs/20_ivgan.ipynb #fecfaa51
+class VideoEncoder(Critic):
+    "E of Eq. 11: the critic's architecture with a z_dim output; video (B, 3, T, H, W) -> latent code (B, z_dim)."
+    def __init__(self, cfg: IVGANConfig):
+        super().__init__(cfg)
+        self.out = nn.Linear(cfg.width * 2 * 4 * 4, cfg.z_dim)
+
+@torch.no_grad()
+def generator_path(G: Callable[[Tensor], Tensor], # the generator
+                   E: Callable[[Tensor], Tensor], # the encoder of real clips
+                   real: Tensor, # (B, 3, T, H, W) real clips
+                   z: Tensor, # (B, z_dim) the generated clips' codes
+                   alpha: Tensor, # (B,) positions on the latent line, in [0, 1]
+                  ) -> Tensor:
+    "Eq. 11: x_hat = G(E(x) + alpha (z - E(x))), one alpha per sample; (B, 3, T, H, W), detached, requiring grad."
+    e = E(real)                                                              # (B, z_dim)
+    # $G(E(x) + A (Z - E(x)))$
+    return G(e + alpha[:, None] * (z - e)).detach().requires_grad_(True)
+
+def encoder_loss(E: Callable[[Tensor], Tensor], fake: Tensor, z: Tensor) -> Tensor:
+    "E's training loss: mean squared error between E(G(z)) (fake, detached here) and z."
+    return F.mse_loss(E(fake.detach()), z)
 
 # %% ../nbs/20_ivgan.ipynb #83cebd0f
 def check_dataset(dataset: Sequence, cfg: IVGANConfig) -> None:
@@ -208,34 +241,45 @@ class IVGANRun(TrainRun):
         self.G, self.D = Generator(cfg).to(self.device), build_critic(cfg, variant).to(self.device)
         self.optG = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=cfg.betas)
         self.optD = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=cfg.betas)
-        self.G_train, self.D_train = self.G, self.D
+        self.E = VideoEncoder(cfg).to(self.device) if cfg.path == 'generator' else None     # Eq. 11's encoder
+        self.optE = torch.optim.Adam(self.E.parameters(), lr=cfg.encoder_lr, betas=cfg.betas) if self.E is not None else None
+        self.G_train, self.D_train, self.E_train = self.G, self.D, self.E
         if distributed:
             if self.device.type == 'cuda': self.G = nn.SyncBatchNorm.convert_sync_batchnorm(self.G); self.optG = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=cfg.betas)
             ids = [self.device.index] if self.device.type == 'cuda' else None
             self.G_train, self.D_train = DDP(self.G, device_ids=ids), DDP(self.D, device_ids=ids)
+            if self.E is not None: self.E_train = DDP(self.E, device_ids=ids)
 
     @property
     def desc(self) -> str: return f'iVGAN {self.variant}'
 
     def train_step(self, i: int) -> dict[str, float]:
-        "Generator step `i`: n_critic critic steps (Eq. 14 + penalty), then one generator step (Eq. 6)."
+        "Generator step `i`: n_critic critic steps (Eq. 14 + penalty), one generator step (Eq. 6), and with Eq. 11 one encoder step."
         cfg, B, dev = self.cfg, self.local_batch, self.device
         g = seeded_generator(cfg.seed, i, self.rank)
         self.G.train(); self.D.train()
+        on_path = self.E is not None and i >= cfg.path_start
         for _ in range(cfg.n_critic):
             real = sample_batch(self.dataset, B, g).to(dev)                   # (B, 3, T, H, W)
             z, alpha = torch.randn(B, cfg.z_dim, generator=g).to(dev), torch.rand(B, generator=g).to(dev)
             with torch.no_grad(): fake = self.G(z)                           # (B, 3, T, H, W)
-            parts = critic_loss(self.D_train, real, fake, self.variant, cfg, alpha)
+            points = generator_path(self.G, self.E, real, z, alpha) if on_path else None   # Eq. 11 (else Eq. 7 in critic_loss)
+            parts = critic_loss(self.D_train, real, fake, self.variant, cfg, alpha, points)
             self.optD.zero_grad(set_to_none=True); parts['loss'].backward(); self.optD.step()
         self.D.requires_grad_(False)
         z = torch.randn(B, cfg.z_dim, generator=g).to(dev)
+        fake = self.G_train(z)
         # $-\mathbb{E}_Z[D(G(z))]$ (Eq. 6)
-        g_loss = wgan_generator_loss(self.D(self.G_train(z)))
+        g_loss = wgan_generator_loss(self.D(fake))
         self.optG.zero_grad(set_to_none=True); g_loss.backward(); self.optG.step()
         self.D.requires_grad_(True)
-        return {'critic_loss': float(parts['loss'].detach()), 'wasserstein': float(parts['wasserstein']),
-                'penalty': float(parts['penalty']), 'generator_loss': float(g_loss.detach())}
+        out = {'critic_loss': float(parts['loss'].detach()), 'wasserstein': float(parts['wasserstein']),
+               'penalty': float(parts['penalty']), 'generator_loss': float(g_loss.detach())}
+        if self.E is not None:                                                 # Eq. 11's encoder learns to invert G
+            e_loss = encoder_loss(self.E_train, fake, z)
+            self.optE.zero_grad(set_to_none=True); e_loss.backward(); self.optE.step()
+            out['encoder_loss'] = float(e_loss.detach())
+        return out
 
     def step(self, i: int) -> dict[str, float]:
         "`train_step(i)`, and on rank 0 the distance after the first step and every `eval_every` steps (Fig. 4)."
@@ -271,12 +315,13 @@ class IVGANRun(TrainRun):
     def meta(self) -> dict: return {'config': self.cfg.to_dict(), 'variant': self.variant, 'world_size': self.world}
 
     def tensors(self) -> dict[str, Tensor]:
-        "Weights, buffers and optimiser moments of both networks."
-        return state_tensors(G=self.G, D=self.D, optG=self.optG, optD=self.optD)
+        "Weights, buffers and optimiser moments of both networks (and of Eq. 11's encoder)."
+        return state_tensors(G=self.G, D=self.D, optG=self.optG, optD=self.optD, **({'E': self.E, 'optE': self.optE} if self.E is not None else {}))
 
     def load(self, tensors: dict[str, Tensor], meta: dict | None = None) -> None:
         "Restore what `tensors()` returned."
-        load_state_tensors({k: v.to(self.device) for k, v in tensors.items()}, G=self.G, D=self.D, optG=self.optG, optD=self.optD)
+        load_state_tensors({k: v.to(self.device) for k, v in tensors.items()}, G=self.G, D=self.D, optG=self.optG, optD=self.optD,
+                           **({'E': self.E, 'optE': self.optE} if self.E is not None else {}))
 
 # %% ../nbs/20_ivgan.ipynb #8e52cbd2
 def checkpoint_path(out_dir: str | Path, cfg: IVGANConfig, variant: str, dataset: Sequence) -> Path:

@@ -274,17 +274,20 @@ def _patch_d3(c_in: int, width: int, n_layers: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 class VideoPatchDiscriminator(nn.Module):
-    "D_V of Eq. 4: multi-scale 3D PatchGAN on frames concatenated with the first frame; (B, n_scales) averaged patch scores."
-    def __init__(self, width: int = 64, n_layers: int = 3, n_scales: int = 2):
+    "D_V of Eq. 4: multi-scale 3D PatchGAN on frames concatenated with the first frame (or alone); (B, n_scales) averaged patch scores."
+    def __init__(self, width: int = 64, n_layers: int = 3, n_scales: int = 2,
+                 with_first: bool = True, # concatenate the first frame on channels (in-domain); False: the frames alone (cross-domain)
+                ):
         super().__init__()
-        self.scales = nn.ModuleList([_patch_d3(6, width, n_layers) for _ in range(n_scales)])
+        self.with_first = with_first
+        self.scales = nn.ModuleList([_patch_d3(6 if with_first else 3, width, n_layers) for _ in range(n_scales)])
 
     def forward(self, video: Tensor) -> Tensor:
         if video.dim() != 5 or video.shape[1] != 3: raise MoCoGANHDError(f"VideoPatchDiscriminator: expected videos (B, 3, T, H, W), got {tuple(video.shape)}")
-        x = torch.cat([video, video[:, :, :1].expand_as(video)], 1)                   # (B, 6, T, H, W)
+        x = torch.cat([video, video[:, :, :1].expand_as(video)], 1) if self.with_first else video   # (B, 6 or 3, T, H, W)
         out = []
         for i, d in enumerate(self.scales):
-            if i: x = F.avg_pool3d(x, (1, 3, 3), (1, 2, 2), (0, 1, 1), count_include_pad=False)   # (B, 6, T, H/2, W/2)
+            if i: x = F.avg_pool3d(x, (1, 3, 3), (1, 2, 2), (0, 1, 1), count_include_pad=False)   # (B, 6 or 3, T, H/2, W/2)
             out.append(d(x).mean((1, 2, 3, 4)))                                        # patch scores averaged: (B,)
         return torch.stack(out, 1)                                                     # (B, n_scales)
 
@@ -413,6 +416,7 @@ class MoCoGANHDConfig(PresetConfig):
     use_mi: bool = True         # Eq. 3
     unroll: int = 1             # G_M runs unroll * n_frames codes per step; only the first n_frames are rendered (not in the paper)
     lambda_typical: float = 0.0 # weight of the typicality term on all unrolled codes (not in the paper; 0: off)
+    cross_domain: bool = False  # Sec. 4.2: D_V reads the frames without the first frame concatenated (videos of another domain)
     n_clips: int = 2000         # real SkyTimelapse clips
     eval_samples: int = 64      # videos per evaluation
     checkpoint_every: int = 1000
@@ -520,7 +524,7 @@ class MoCoGANHDRun(TrainRun):
         self.M = MotionGenerator(G.w_dim, pca.basis, pca.std, cfg.hidden_dim, cfg.step, use_residual=cfg.use_residual,
                                  pca_mean=pca.mean).to(self.device)
         self.H = MutualInfoHead(cfg.hidden_dim, self.M.noise_dim).to(self.device)
-        self.DV = VideoPatchDiscriminator(cfg.d_width).to(self.device)
+        self.DV = VideoPatchDiscriminator(cfg.d_width, with_first=not cfg.cross_domain).to(self.device)
         self.DI = ImageDiscriminator(cfg.d_width, proj_dim=cfg.proj_dim).to(self.device)
         self.key = MomentumEncoder(self.DI, cfg.momentum).to(self.device)
         self.queue = FeatureQueue(cfg.proj_dim, cfg.queue_size, torch.Generator().manual_seed(cfg.seed)).to(self.device)

@@ -18,16 +18,16 @@ from torch import nn, Tensor
 from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History,
                                  save_checkpoint, load_checkpoint, state_tensors, load_state_tensors, get_device,
                                  seed_everything, TrainRun, train_run, ASSETS)
-from .data import SkyTimelapse, check_dataset
+from .data import ClipDataset, SkyTimelapse, TextureClips, TEXTURES, DataError, check_dataset
 from .layers import EqualLinear, EqualConv2d, ModulatedConv2d
 from .losses import ns_critic_loss, ns_generator_loss, r1_penalty
 from .metrics import patch_swd
 
 # %% auto #0
 __all__ = ['NOISE_MODES', 'StyleGANError', 'MappingNetwork', 'StyleGANConfig', 'StyleLayer', 'ToRGB', 'StyleGenerator',
-           'CriticBlock', 'minibatch_std', 'StyleCritic', 'SkyFrames', 'sky_frames', 'sharpness', 'image_swd',
-           'image_checks', 'check_frames', 'StyleGANRun', 'run_settings', 'checkpoint_path', 'train_stylegan',
-           'save_stylegan', 'load_stylegan', 'latent_walk']
+           'CriticBlock', 'minibatch_std', 'StyleCritic', 'ClipFrames', 'SkyFrames', 'sky_frames', 'texture_frames',
+           'sharpness', 'image_swd', 'image_checks', 'check_frames', 'StyleGANRun', 'run_settings', 'checkpoint_path',
+           'train_stylegan', 'save_stylegan', 'load_stylegan', 'latent_walk']
 
 # %% ../nbs/30_stylegan.ipynb #c80464b9
 class StyleGANError(SinganGifError, ValueError):
@@ -244,10 +244,13 @@ class StyleCritic(nn.Module):
         return self.out(self.fc(h.flatten(1)))                                # (B, 1)
 
 # %% ../nbs/30_stylegan.ipynb #75c54939
-class SkyFrames(torch.utils.data.Dataset):
-    "Map-style dataset of single sky frames: item i is (3, size, size) in [-1, 1] (frame 0 of SkyTimelapse clip i)."
-    def __init__(self, n: int, size: int, seed: int = 0):
-        self.clips, self.size, self.seed = SkyTimelapse(n_clips=n, n_frames=1, size=(size, size), seed=seed), size, seed
+class ClipFrames(torch.utils.data.Dataset):
+    "Map-style dataset of single frames: item i is (3, size, size) in [-1, 1], frame 0 of clip i of a `ClipDataset` of square clips."
+    def __init__(self, clips: ClipDataset,
+                 domain: str | None = None, # a name for what the frames show (part of a training run's settings)
+                ):
+        if clips.size[0] != clips.size[1]: raise StyleGANError(f"ClipFrames: clips must be square, got {clips.size}")
+        self.clips, self.size, self.seed, self.domain = clips, clips.size[0], clips.seed, domain
         self._frames: Tensor | None = None
 
     def __len__(self) -> int: return len(self.clips)
@@ -259,12 +262,23 @@ class SkyFrames(torch.utils.data.Dataset):
         return self._frames
 
     def __getitem__(self, i: int) -> Tensor:
-        if not -len(self) <= i < len(self): raise StyleGANError(f"SkyFrames: index {i} out of range for {len(self)} frames")
+        if not -len(self) <= i < len(self): raise StyleGANError(f"{type(self).__name__}: index {i} out of range for {len(self)} frames")
         return self.frames[i]
+
+class SkyFrames(ClipFrames):
+    "Single sky frames: frame 0 of `SkyTimelapse` clip i."
+    def __init__(self, n: int, size: int, seed: int = 0):
+        super().__init__(SkyTimelapse(n_clips=n, n_frames=1, size=(size, size), seed=seed))
 
 def sky_frames(n: int, size: int, seed: int = 0) -> SkyFrames:
     "n single frames (3, size, size) in [-1, 1] of the sky time-lapse dataset (rendered once, on first use)."
     return SkyFrames(n, size, seed)
+
+def texture_frames(name: str, # one of `data.TEXTURES`
+                   n: int, size: int, seed: int = 0) -> ClipFrames:
+    "n single frames (3, size, size) in [-1, 1] of one procedural texture (frame 0 of `TextureClips` clips)."
+    if name not in TEXTURES: raise DataError(f"texture_frames: unknown texture {name!r}; available: {', '.join(TEXTURES)}")
+    return ClipFrames(TextureClips(n_clips=n, n_frames=1, size=(size, size), seed=seed, textures=[name]), domain=name)
 
 # %% ../nbs/30_stylegan.ipynb #f07c7370
 def sharpness(x: Tensor) -> float:
@@ -307,7 +321,7 @@ class StyleGANRun(TrainRun):
         check_frames(dataset, cfg)
         self.cfg, self.dataset, self.device = cfg, dataset, get_device(device)
         self.name, self.n_steps, self.checkpoint_every = f'stylegan{cfg.size}', cfg.n_steps, cfg.checkpoint_every
-        self.frames = dataset.frames if isinstance(dataset, SkyFrames) else None
+        self.frames = dataset.frames if isinstance(dataset, ClipFrames) else None
         seed_everything(cfg.seed)
         self.G, self.D = StyleGenerator(cfg).to(self.device), StyleCritic(cfg).to(self.device)
         for m in (self.G, self.D):
@@ -370,8 +384,10 @@ class StyleGANRun(TrainRun):
 
 # %% ../nbs/30_stylegan.ipynb #b2182a82
 def run_settings(cfg: StyleGANConfig, dataset: Sequence) -> dict:
-    "What decides a StyleGAN run: the config and the dataset's type, length and seed (hashed into the checkpoint's name)."
-    return {'cfg': cfg.settings(), 'data': [type(dataset).__name__, len(dataset), getattr(dataset, 'seed', None)]}
+    "What decides a StyleGAN run: the config and the dataset's type, length, seed and domain if named (hashed into the checkpoint's name)."
+    data = [type(dataset).__name__, len(dataset), getattr(dataset, 'seed', None)]
+    if getattr(dataset, 'domain', None) is not None: data.append(dataset.domain)
+    return {'cfg': cfg.settings(), 'data': data}
 
 def checkpoint_path(out_dir: str | Path, cfg: StyleGANConfig, dataset: Sequence) -> Path:
     "Where the training checkpoint of (cfg, dataset) lives: out_dir/stylegan<size>-<hash>.safetensors."
@@ -400,15 +416,16 @@ def save_stylegan(G: StyleGenerator, path: str | Path, meta: dict | None = None)
     "Write the generator's weights and config (plus `meta`, e.g. the history) to `path` (.safetensors + .json)."
     return save_checkpoint(path, state_tensors(G=G), {**(meta or {}), 'config': G.cfg.to_dict(), 'kind': 'stylegan_generator'})
 
-def load_stylegan(size: int = 32, # 32 or 64: the shipped sky generators
+def load_stylegan(size: int = 32, # 32 or 64: the shipped sky generators (32 for the other domains)
                   device: str | torch.device = 'cpu',
                   path: str | Path | None = None, # a file written by save_stylegan instead of the shipped one
+                  domain: str = 'sky', # the shipped generator's image domain: 'sky' or 'clouds' (the clouds texture)
                  ) -> StyleGenerator:
-    "A trained StyleGenerator in eval mode without gradients (shipped sky weights, or `path`)."
+    "A trained StyleGenerator in eval mode without gradients (shipped weights of `domain` and `size`, or `path`)."
     shipped_asked = path is None
-    path = Path(path) if path is not None else ASSETS / f'stylegan_sky{size}.safetensors'
+    path = Path(path) if path is not None else ASSETS / f'stylegan_{domain}{size}.safetensors'
     if not path.with_suffix('.safetensors').exists():
-        shipped = sorted(p.name for p in ASSETS.glob('stylegan_sky*.safetensors'))
+        shipped = sorted(p.name for p in ASSETS.glob('stylegan_*.safetensors'))
         raise CheckpointError(f"{path}: no StyleGAN weights there (shipped: {', '.join(shipped) or 'none'})")
     tensors, meta = load_checkpoint(path, device)
     if meta.get('kind') != 'stylegan_generator': raise CheckpointError(f"{path}: not a StyleGAN generator checkpoint (written by save_stylegan)")
