@@ -21,9 +21,9 @@ from .video import read_video, to_tensor, to_frames, resize_video, write_video
 __all__ = ['FIRE_STOPS', 'FIRE_COLOURS', 'TEXTURES', 'SAMPLE_SPECS', 'BUNNY_SPEC', 'SAMPLES', 'DEFAULT_SAMPLE', 'DataError',
            'advected_fbm', 'colour_ramp', 'render_sky', 'make_clouds', 'travelling_waves', 'make_water', 'make_fire',
            'make_waterfall', 'make_texture', 'temporal_smoothness', 'phase_correlation', 'ClipIndexError',
-           'ClipDataset', 'SkyTimelapse', 'clip_grid', 'measured_direction', 'bounce', 'BouncingShapes', 'TextureClips',
-           'item_tensor', 'check_unit_range', 'check_dataset', 'sample_batch', 'CachedClips', 'bunny_clip',
-           'write_sample', 'write_sample_data', 'sample_path']
+           'ClipDataset', 'SkyTimelapse', 'SkyOnlyTimelapse', 'clip_grid', 'measured_direction', 'bounce',
+           'BouncingShapes', 'TextureClips', 'item_tensor', 'check_unit_range', 'check_dataset', 'sample_batch',
+           'CachedClips', 'bunny_clip', 'write_sample', 'write_sample_data', 'sample_path']
 
 # %% ../nbs/03_data.ipynb #b06cd1b7
 class DataError(SinganGifError, ValueError):
@@ -317,6 +317,15 @@ class SkyTimelapse(ClipDataset):
         return _to_uint8(img)
 
     def label(self, i: int) -> int: return self.params(i)['direction']
+
+# %% ../nbs/03_data.ipynb #d948099c
+class SkyOnlyTimelapse(SkyTimelapse):
+    "SkyTimelapse scenes with the horizon below the frame: the same drifting clouds without ground."
+    def params(self, i: int) -> dict:
+        "The scene parameters of clip `i`, the horizon moved to 1.5 frame heights (the ridges stay below the frame)."
+        p = super().params(i)
+        p['horizon'] = 1.5; p['sky_rows'] = self.size[0]
+        return p
 
 # %% ../nbs/03_data.ipynb #a610a4d1
 def clip_grid(frames: list[np.ndarray], # uint8 (H, W, 3) images, all the same size

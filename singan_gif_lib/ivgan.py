@@ -174,7 +174,7 @@ def critic_loss(critic: Callable[[Tensor], Tensor], # D, possibly DDP-wrapped
     drift = drift_penalty(real_s, cfg.eps_drift) if variant == 'drift' else w.new_zeros(())
     return {'loss': w + pen + drift, 'wasserstein': -w.detach(), 'penalty': pen.detach(), 'drift': drift.detach()}
 
-# %% ../nbs/20_ivgan.ipynb #fecfaa51
+# %% ../nbs/20_ivgan.ipynb #2b822c23
 class VideoEncoder(Critic):
     "E of Eq. 11: the critic's architecture with a z_dim output; video (B, 3, T, H, W) -> latent code (B, z_dim)."
     def __init__(self, cfg: IVGANConfig):

@@ -12,12 +12,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from .core import SinganGifError, CheckpointError, ASSETS, fit, save_checkpoint, load_checkpoint, seed_everything
-from .data import TextureClips, SkyTimelapse, BouncingShapes
+from .data import TextureClips, SkyTimelapse, BouncingShapes, phase_correlation
 
 # %% auto #0
 __all__ = ['MetricError', 'as_video_batch', 'video_frames', 'frechet_distance', 'fit_gaussian', 'frechet_distance_from_features',
            'FeatureFn', 'sgfid', 'sifid', 'fvd', 'diversity', 'acd', 'psnr', 'ssim', 'video_patches',
-           'sliced_wasserstein_patches', 'patch_swd', 'motion_energy', 'colour_drift', 'blur_video',
+           'sliced_wasserstein_patches', 'patch_swd', 'motion_energy', 'median_shift', 'colour_drift', 'blur_video',
            'single_video_checks', 'checks_table', 'FrameFeatureNet', 'VideoFeatureNet', 'train_feature_nets',
            'default_feature_datasets', 'load_feature_net', 'load_frame_features', 'load_video_features']
 
@@ -264,6 +264,12 @@ def motion_energy(x: Tensor) -> float:
     v = _unit(x, 'video')
     if v.shape[2] < 2: raise MetricError(f"motion_energy needs at least 2 frames, got {v.shape[2]}")
     return (v[:, :, 1:] - v[:, :, :-1]).abs().mean().item()
+
+def median_shift(x: Tensor) -> float:
+    "Median length in pixels of the global translation between consecutive frames (phase correlation of the grey frames)."
+    v = _unit(x, 'video').mean(1).numpy()                                 # (B, T, H, W)
+    if v.shape[1] < 2: raise MetricError(f"median_shift needs at least 2 frames, got {v.shape[1]}")
+    return float(np.median([np.hypot(*phase_correlation(c[t], c[t + 1])) for c in v for t in range(len(c) - 1)]))
 
 def colour_drift(x: Tensor, # videos (B, 3, T, H, W) in [-1, 1]
                  reference: Tensor | None = None, # the clip whose mean colour is the target (default: x itself)

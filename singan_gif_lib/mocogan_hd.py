@@ -20,18 +20,18 @@ from . import metrics
 from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History,
                                  load_checkpoint, save_checkpoint, state_tensors, load_state_tensors, get_device, seed_everything, TrainRun, train_run,
                                  ASSETS)
-from .data import CachedClips, SkyTimelapse, sample_batch
+from .data import CachedClips, SkyTimelapse, SkyOnlyTimelapse, sample_batch
 from .losses import hinge_critic_loss, hinge_generator_loss, ls_critic_loss, ls_generator_loss, wgan_gp_penalty
 
 # %% auto #0
-__all__ = ['GAN_LOSSES', 'SHIPPED_MOTION', 'MoCoGANHDError', 'ImageGenerator', 'ToyImageGenerator', 'PCA', 'fit_pca',
+__all__ = ['GAN_LOSSES', 'DV_INPUTS', 'SHIPPED_MOTION', 'MoCoGANHDError', 'ImageGenerator', 'ToyImageGenerator', 'PCA', 'fit_pca',
            'check_basis', 'pca_residual_step', 'MotionGenerator', 'trajectory_spread', 'interpolate_codes',
            'whitened_norm', 'typical_band', 'typicality_penalty', 'MutualInfoHead', 'mutual_info_loss',
            'VideoPatchDiscriminator', 'ImageDiscriminator', 'augment', 'info_nce', 'FeatureQueue', 'MomentumEncoder',
            'feature_matching_loss', 'MoCoGANHDConfig', 'check_image_generator', 'render', 'sky_clips', 'real_batch',
            'sample_w', 'generator_fingerprint', 'run_settings', 'checkpoint_path', 'MoCoGANHDRun',
            'train_motion_generator', 'shipped_motion_path', 'load_mocogan_hd', 'save_motion_generator',
-           'generate_videos', 'invert_image', 'evaluate_motion', 'predict_videos']
+           'generate_videos', 'invert_image', 'evaluate_motion', 'domain_measures', 'predict_videos']
 
 # %% ../nbs/32_mocogan_hd.ipynb #f0910404
 class MoCoGANHDError(SinganGifError, ValueError):
@@ -273,18 +273,23 @@ def _patch_d3(c_in: int, width: int, n_layers: int) -> nn.Sequential:
     layers += [nn.Conv3d(c, 1, 3, 1, 1)]
     return nn.Sequential(*layers)
 
+DV_INPUTS = ('with_first', 'frames', 'differences')   # what D_V reads: frames + first frame, frames, x_t - x_1
+
 class VideoPatchDiscriminator(nn.Module):
-    "D_V of Eq. 4: multi-scale 3D PatchGAN on frames concatenated with the first frame (or alone); (B, n_scales) averaged patch scores."
+    "D_V of Eq. 4: multi-scale 3D PatchGAN on frames concatenated with the first frame (or on the frames, or on x_t - x_1); (B, n_scales) averaged patch scores."
     def __init__(self, width: int = 64, n_layers: int = 3, n_scales: int = 2,
-                 with_first: bool = True, # concatenate the first frame on channels (in-domain); False: the frames alone (cross-domain)
+                 input: str = 'with_first', # one of DV_INPUTS: 'with_first' (in-domain), 'frames' (the paper's cross-domain), 'differences'
                 ):
         super().__init__()
-        self.with_first = with_first
-        self.scales = nn.ModuleList([_patch_d3(6 if with_first else 3, width, n_layers) for _ in range(n_scales)])
+        if input not in DV_INPUTS: raise MoCoGANHDError(f"VideoPatchDiscriminator: input must be one of {', '.join(DV_INPUTS)}, got {input!r}")
+        self.input = input
+        self.scales = nn.ModuleList([_patch_d3(6 if input == 'with_first' else 3, width, n_layers) for _ in range(n_scales)])
 
     def forward(self, video: Tensor) -> Tensor:
         if video.dim() != 5 or video.shape[1] != 3: raise MoCoGANHDError(f"VideoPatchDiscriminator: expected videos (B, 3, T, H, W), got {tuple(video.shape)}")
-        x = torch.cat([video, video[:, :, :1].expand_as(video)], 1) if self.with_first else video   # (B, 6 or 3, T, H, W)
+        first = video[:, :, :1].expand_as(video)
+        x = {'with_first': lambda: torch.cat([video, first], 1), 'frames': lambda: video,
+             'differences': lambda: video - first}[self.input]()                      # (B, 6 or 3, T, H, W)
         out = []
         for i, d in enumerate(self.scales):
             if i: x = F.avg_pool3d(x, (1, 3, 3), (1, 2, 2), (0, 1, 1), count_include_pad=False)   # (B, 6 or 3, T, H/2, W/2)
@@ -416,7 +421,7 @@ class MoCoGANHDConfig(PresetConfig):
     use_mi: bool = True         # Eq. 3
     unroll: int = 1             # G_M runs unroll * n_frames codes per step; only the first n_frames are rendered (not in the paper)
     lambda_typical: float = 0.0 # weight of the typicality term on all unrolled codes (not in the paper; 0: off)
-    cross_domain: bool = False  # Sec. 4.2: D_V reads the frames without the first frame concatenated (videos of another domain)
+    dv_input: str = 'with_first' # what D_V reads (DV_INPUTS): 'with_first' (Eq. 4), 'frames' (Sec. 4.2, cross-domain), 'differences' (ours)
     n_clips: int = 2000         # real SkyTimelapse clips
     eval_samples: int = 64      # videos per evaluation
     checkpoint_every: int = 1000
@@ -435,6 +440,7 @@ class MoCoGANHDConfig(PresetConfig):
         for name in ('n_frames', 'frame_step', 'hidden_dim', 'n_pca', 'batch_size', 'n_steps', 'queue_size', 'proj_dim', 'd_width', 'n_clips'):
             if getattr(self, name) < 1: raise ConfigError(f"MoCoGANHDConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.n_frames < 2: raise ConfigError(f"MoCoGANHDConfig.n_frames must be >= 2, got {self.n_frames}")
+        if self.dv_input not in DV_INPUTS: raise ConfigError(f"MoCoGANHDConfig.dv_input must be one of {', '.join(DV_INPUTS)}, got {self.dv_input!r}")
         if self.gan_loss not in GAN_LOSSES: raise ConfigError(f"MoCoGANHDConfig.gan_loss must be one of {list(GAN_LOSSES)}, got {self.gan_loss!r}")
         if self.unroll < 1: raise ConfigError(f"MoCoGANHDConfig.unroll must be >= 1, got {self.unroll}")
         if self.lambda_typical < 0: raise ConfigError(f"MoCoGANHDConfig.lambda_typical must be >= 0, got {self.lambda_typical}")
@@ -464,9 +470,12 @@ def render(G: ImageGenerator, # frozen image generator
     return frames.view(B, T, *frames.shape[1:]).transpose(1, 2)                    # (B, 3, T, H, W)
 
 # %% ../nbs/32_mocogan_hd.ipynb #e211eb9b
-def sky_clips(cfg: MoCoGANHDConfig, size: int, n_clips: int | None = None, seed: int = 0) -> Sequence:
+def sky_clips(cfg: MoCoGANHDConfig, size: int, n_clips: int | None = None, seed: int = 0,
+              sky_only: bool = False, # SkyOnlyTimelapse: the clouds without the ground
+             ) -> Sequence:
     "The real training clips: SkyTimelapse at `size`, cfg.clip_frames long, rendered once (items (video, label))."
-    return CachedClips(SkyTimelapse(n_clips=n_clips or cfg.n_clips, n_frames=cfg.clip_frames, size=(size, size), seed=seed))
+    kind = SkyOnlyTimelapse if sky_only else SkyTimelapse
+    return CachedClips(kind(n_clips=n_clips or cfg.n_clips, n_frames=cfg.clip_frames, size=(size, size), seed=seed))
 
 def real_batch(dataset: Sequence, n: int, cfg: MoCoGANHDConfig, generator: torch.Generator) -> Tensor:
     "n real clips drawn with replacement, every frame_step-th frame: (n, 3, n_frames, H, W)."
@@ -524,7 +533,7 @@ class MoCoGANHDRun(TrainRun):
         self.M = MotionGenerator(G.w_dim, pca.basis, pca.std, cfg.hidden_dim, cfg.step, use_residual=cfg.use_residual,
                                  pca_mean=pca.mean).to(self.device)
         self.H = MutualInfoHead(cfg.hidden_dim, self.M.noise_dim).to(self.device)
-        self.DV = VideoPatchDiscriminator(cfg.d_width, with_first=not cfg.cross_domain).to(self.device)
+        self.DV = VideoPatchDiscriminator(cfg.d_width, input=cfg.dv_input).to(self.device)
         self.DI = ImageDiscriminator(cfg.d_width, proj_dim=cfg.proj_dim).to(self.device)
         self.key = MomentumEncoder(self.DI, cfg.momentum).to(self.device)
         self.queue = FeatureQueue(cfg.proj_dim, cfg.queue_size, torch.Generator().manual_seed(cfg.seed)).to(self.device)
@@ -752,6 +761,15 @@ def evaluate_motion(motion: MotionGenerator, G_image: ImageGenerator,
         div.append(metrics.diversity(vf(generate_videos(motion, G_image, w1=w1, n_frames=T, generator=g).cpu())))
     return {'fvd': metrics.fvd(real, fake, vf), 'acd': metrics.acd(fake, ff), 'diversity': float(np.mean(div)),
             'acd_real': metrics.acd(real, ff)}
+
+# %% ../nbs/32_mocogan_hd.ipynb #1ae55687
+def domain_measures(videos: Tensor, # (N, 3, T, H, W) in [-1, 1]
+                    references: dict[str, Tensor], # name -> real videos (M, 3, T', H, W) of that domain, same frame size
+                    seed: int = 0) -> dict[str, float]:
+    "Motion energy, median shift (px per frame) and, per reference, the 1x7x7 patch SWD of the frames ('swd_<name>')."
+    out = {'motion': metrics.motion_energy(videos), 'shift': metrics.median_shift(videos)}
+    for name, ref in references.items(): out[f'swd_{name}'] = metrics.patch_swd(ref, videos, patch=(1, 7, 7), seed=seed)
+    return out
 
 # %% ../nbs/32_mocogan_hd.ipynb #cfdd6eb1
 def predict_videos(motion: MotionGenerator, G_image: ImageGenerator,

@@ -150,3 +150,14 @@ def test_mocogan_sample_defaults_to_the_training_length_and_takes_a_file(motion_
         shutil.copy(ckpt, two / f'{stem}.safetensors'); shutil.copy(ckpt.with_suffix('.json'), two / f'{stem}.json')
     code, out, err = run(capsys, 'mocogan-sample', two, '--out', tmp_path / 's')
     one_error_line(code, err); assert 'found 2 (motion-a.safetensors, motion-b.safetensors); pass one file' in err
+
+def test_mocogan_sample_cross_domain_walks_the_clouds_generator_with_sky_motion(tmp_path, capsys):
+    "The shipped cross-domain pair (Sec. 4.2): frames of the clouds-texture generator, moving."
+    code, out, err = run(capsys, 'mocogan-sample', '--cross-domain', '--out', tmp_path / 'x', '--n', '2', '--frames', '8', '--seed', '1')
+    assert code == 0, err
+    v = read_video(tmp_path / 'x' / 'video_000.gif', fps=8).astype(float)          # (8, 32, 32, 3)
+    assert v.shape == (8, 32, 32, 3)
+    assert v[..., 2].mean() > v[..., 0].mean()                                      # the clouds texture: blue sky, white clouds
+    assert abs(v[1:] - v[:-1]).mean() > 0.5                                          # it moves
+    code, out, err = run(capsys, 'mocogan-sample', tmp_path, '--cross-domain', '--out', tmp_path / 'y')
+    one_error_line(code, err); assert 'give no DIR' in err
