@@ -16,8 +16,8 @@ and `load_stylegan(32, domain='clouds')` / `load_mocogan_hd(ASSETS / 'mocogan_cl
 import argparse, json
 from pathlib import Path
 import torch
-from singan_gif_lib.core import ASSETS, load_checkpoint, load_state_tensors
-from singan_gif_lib.stylegan import (StyleGANConfig, StyleGenerator, checkpoint_path, texture_frames, save_stylegan,
+from singan_gif_lib.core import ASSETS
+from singan_gif_lib.stylegan import (StyleGANConfig, training_ema_generator, checkpoint_path, texture_frames, save_stylegan,
                                      train_stylegan, load_stylegan)
 from singan_gif_lib.mocogan_hd import (MoCoGANHDConfig, MotionGenerator, sky_clips, train_motion_generator, save_motion_generator,
                                        generate_videos, real_batch, domain_measures, load_mocogan_hd)
@@ -31,12 +31,6 @@ def image_config() -> tuple[StyleGANConfig, object]:
     cfg = StyleGANConfig.from_preset(IMAGE_CFG['preset'], n_steps=IMAGE_CFG['n_steps'])
     return cfg, texture_frames('clouds', cfg.n_images, cfg.size, cfg.seed)
 
-def ema_generator(path: Path) -> tuple[StyleGenerator, dict]:
-    "The EMA generator of a StyleGAN training checkpoint, and the checkpoint's metadata."
-    tensors, meta = load_checkpoint(path)
-    G = StyleGenerator(StyleGANConfig.from_dict(meta['config']))
-    load_state_tensors({k: v for k, v in tensors.items() if k.startswith('G_ema.')}, G_ema=G)
-    return G.eval().requires_grad_(False), meta
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -55,7 +49,7 @@ def main():
     ipath = checkpoint_path(a.out / 'image', icfg, frames)
     if a.stage in ('image', 'all') and not a.export:
         train_stylegan(icfg, frames, a.out / 'image', resume=a.resume)
-    G, imeta = ema_generator(ipath)
+    G, imeta = training_ema_generator(ipath)
     if imeta['step'] < icfg.n_steps: raise SystemExit(f"{ipath}: the image generator is at step {imeta['step']} of {icfg.n_steps}; train it first")
     mcfg = MoCoGANHDConfig.from_preset(MOTION_CFG['preset'], n_steps=MOTION_CFG['n_steps'], dv_input=a.dv_input)
     videos = sky_clips(mcfg, G.size, seed=mcfg.seed, sky_only=a.sky_only)

@@ -12,19 +12,13 @@ the checkpoint's EMA generator; `--export` writes it to the package's assets (wh
 import argparse, json, time
 from pathlib import Path
 import torch
-from singan_gif_lib.core import ASSETS, History, load_checkpoint, load_state_tensors
-from singan_gif_lib.stylegan import (StyleGANConfig, StyleGenerator, StyleGANRun, checkpoint_path, sky_frames, save_stylegan,
+from singan_gif_lib.core import ASSETS, History
+from singan_gif_lib.stylegan import (StyleGANConfig, StyleGANRun, training_ema_generator, checkpoint_path, sky_frames, save_stylegan,
                                      image_checks)
 from singan_gif_lib.core import train_run
 
 ROOT = Path(__file__).resolve().parent.parent
 
-def ema_generator(path: Path) -> tuple[StyleGenerator, dict]:
-    "The EMA generator of a training checkpoint, and the checkpoint's metadata."
-    tensors, meta = load_checkpoint(path)
-    G = StyleGenerator(StyleGANConfig.from_dict(meta['config']))
-    load_state_tensors({k: v for k, v in tensors.items() if k.startswith('G_ema.')}, G_ema=G)
-    return G.eval().requires_grad_(False), meta
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -40,7 +34,7 @@ def main():
     data = sky_frames(cfg.n_images, cfg.size, cfg.seed)
     path = checkpoint_path(a.out, cfg, data)
     if a.judge or a.export:
-        G, meta = ema_generator(path)
+        G, meta = training_ema_generator(path)
         print(f"{path.name}: step {meta['step']} of {cfg.n_steps}, {meta['seconds'] / 3600:.2f} h")
         if a.judge:
             checks = image_checks(sky_frames(64, 64, seed=1001).frames, G.sample(64, seed=0), sky_frames(64, 64, seed=2002).frames)

@@ -318,7 +318,7 @@ class SkyTimelapse(ClipDataset):
 
     def label(self, i: int) -> int: return self.params(i)['direction']
 
-# %% ../nbs/03_data.ipynb #d948099c
+# %% ../nbs/03_data.ipynb #287637a9
 class SkyOnlyTimelapse(SkyTimelapse):
     "SkyTimelapse scenes with the horizon below the frame: the same drifting clouds without ground."
     def params(self, i: int) -> dict:

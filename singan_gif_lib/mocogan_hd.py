@@ -762,7 +762,7 @@ def evaluate_motion(motion: MotionGenerator, G_image: ImageGenerator,
     return {'fvd': metrics.fvd(real, fake, vf), 'acd': metrics.acd(fake, ff), 'diversity': float(np.mean(div)),
             'acd_real': metrics.acd(real, ff)}
 
-# %% ../nbs/32_mocogan_hd.ipynb #1ae55687
+# %% ../nbs/32_mocogan_hd.ipynb #62ef88a0
 def domain_measures(videos: Tensor, # (N, 3, T, H, W) in [-1, 1]
                     references: dict[str, Tensor], # name -> real videos (M, 3, T', H, W) of that domain, same frame size
                     seed: int = 0) -> dict[str, float]:

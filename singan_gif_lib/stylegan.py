@@ -27,7 +27,7 @@ from .metrics import patch_swd
 __all__ = ['NOISE_MODES', 'StyleGANError', 'MappingNetwork', 'StyleGANConfig', 'StyleLayer', 'ToRGB', 'StyleGenerator',
            'CriticBlock', 'minibatch_std', 'StyleCritic', 'ClipFrames', 'SkyFrames', 'sky_frames', 'texture_frames',
            'sharpness', 'image_swd', 'image_checks', 'check_frames', 'StyleGANRun', 'run_settings', 'checkpoint_path',
-           'train_stylegan', 'save_stylegan', 'load_stylegan', 'latent_walk']
+           'train_stylegan', 'save_stylegan', 'load_stylegan', 'training_ema_generator', 'latent_walk']
 
 # %% ../nbs/30_stylegan.ipynb #c80464b9
 class StyleGANError(SinganGifError, ValueError):
@@ -436,6 +436,16 @@ def load_stylegan(size: int = 32, # 32 or 64: the shipped sky generators (32 for
     load_state_tensors(tensors, G=G)
     G.train_info = {k: v for k, v in meta.items() if k not in ('config', 'kind')}
     return G.to(device).eval().requires_grad_(False)
+
+def training_ema_generator(path: str | Path, # a StyleGAN training checkpoint (written by train_stylegan / StyleGANRun)
+                           device: str | torch.device = 'cpu') -> tuple[StyleGenerator, dict]:
+    "The EMA generator of a training checkpoint (eval mode, no gradients) and the checkpoint's metadata (step, seconds, history...)."
+    tensors, meta = load_checkpoint(path, device)
+    if 'config' not in meta or not any(k.startswith('G_ema.') for k in tensors):
+        raise CheckpointError(f"{path}: not a StyleGAN training checkpoint (no G_ema weights)")
+    G = StyleGenerator(StyleGANConfig.from_dict(meta['config']))
+    load_state_tensors({k: v for k, v in tensors.items() if k.startswith('G_ema.')}, G_ema=G)
+    return G.to(device).eval().requires_grad_(False), meta
 
 # %% ../nbs/30_stylegan.ipynb #36157766
 @torch.no_grad()
