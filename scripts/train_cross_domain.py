@@ -20,7 +20,7 @@ from singan_gif_lib.core import ASSETS
 from singan_gif_lib.stylegan import (StyleGANConfig, training_ema_generator, checkpoint_path, texture_frames, save_stylegan,
                                      train_stylegan, load_stylegan)
 from singan_gif_lib.mocogan_hd import (MoCoGANHDConfig, MotionGenerator, sky_clips, train_motion_generator, save_motion_generator,
-                                       generate_videos, real_batch, domain_measures, load_mocogan_hd)
+                                       generate_videos, real_batch, domain_measures, load_mocogan_hd, DV_INPUTS)
 from singan_gif_lib.data import TextureClips
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def main():
     p.add_argument('--export', action='store_true', help='write the finished generators to the package assets and exit')
     p.add_argument('--measure', action='store_true', help='measure every trained motion variant in --out and write nbs/results/cross_domain.json')
     p.add_argument('--n', type=int, default=64, help='videos per measurement (--measure)')
-    p.add_argument('--dv-input', default='differences', help="what D_V reads: 'frames' (the paper's cross-domain choice) or 'differences'")
+    p.add_argument('--dv-input', default='differences', choices=DV_INPUTS, help="what D_V reads: 'frames' (the paper's cross-domain choice) or 'differences'")
     p.add_argument('--sky-only', action=argparse.BooleanOptionalAction, default=True, help='real videos without the ground (default: on)')
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
@@ -65,13 +65,10 @@ def main():
                             'device': imeta['device'], 'data': f"texture_frames('clouds', {icfg.n_images}, {icfg.size}, seed={icfg.seed})",
                             'trained_by': 'scripts/train_cross_domain.py --stage image (EMA generator)'})
         G = load_stylegan(path=ig)
-        mpaths = sorted(motion_dir.glob('motion-*.safetensors'))
-        if len(mpaths) != 1: raise SystemExit(f"{motion_dir}: expected one motion checkpoint, found {len(mpaths)}")
-        M, h = train_motion_generator(mcfg, G, motion_dir, show_progress=False, dataset=videos)
-        mmeta = json.loads(mpaths[0].with_suffix('.json').read_text())
+        M, _, mmeta = load_mocogan_hd(motion_dir)                                   # its one finished checkpoint
         out = save_motion_generator(M, mcfg, G, ASSETS / 'mocogan_clouds32_skymotion.safetensors',
                                     {'train': {'steps': mmeta['step'], 'seconds': mmeta['seconds'], 'device': mmeta['device']},
-                                     'history': h.to_dict(), 'videos': f"sky_clips(sky_only={a.sky_only})",
+                                     'history': mmeta['history'], 'videos': f"sky_clips(sky_only={a.sky_only})",
                                      'images': 'assets/stylegan_clouds32 (clouds texture)'})
         print('wrote', ig, out)
 

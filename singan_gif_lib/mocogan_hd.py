@@ -288,8 +288,9 @@ class VideoPatchDiscriminator(nn.Module):
     def forward(self, video: Tensor) -> Tensor:
         if video.dim() != 5 or video.shape[1] != 3: raise MoCoGANHDError(f"VideoPatchDiscriminator: expected videos (B, 3, T, H, W), got {tuple(video.shape)}")
         first = video[:, :, :1].expand_as(video)
-        x = {'with_first': lambda: torch.cat([video, first], 1), 'frames': lambda: video,
-             'differences': lambda: video - first}[self.input]()                      # (B, 6 or 3, T, H, W)
+        if self.input == 'with_first': x = torch.cat([video, first], 1)                 # (B, 6, T, H, W)
+        elif self.input == 'differences': x = video - first                             # (B, 3, T, H, W)
+        else: x = video
         out = []
         for i, d in enumerate(self.scales):
             if i: x = F.avg_pool3d(x, (1, 3, 3), (1, 2, 2), (0, 1, 1), count_include_pad=False)   # (B, 6 or 3, T, H/2, W/2)
