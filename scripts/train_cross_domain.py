@@ -20,8 +20,7 @@ from singan_gif_lib.core import ASSETS
 from singan_gif_lib.stylegan import (StyleGANConfig, training_ema_generator, checkpoint_path, texture_frames, save_stylegan,
                                      train_stylegan, load_stylegan)
 from singan_gif_lib.mocogan_hd import (MoCoGANHDConfig, MotionGenerator, sky_clips, train_motion_generator, save_motion_generator,
-                                       generate_videos, real_batch, domain_measures, load_mocogan_hd, DV_INPUTS)
-from singan_gif_lib.data import TextureClips
+                                       generate_videos, domain_measures, cross_domain_references, load_mocogan_hd, DV_INPUTS)
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE_CFG = dict(preset='ci', n_steps=2400)
@@ -72,17 +71,9 @@ def main():
                                      'images': 'assets/stylegan_clouds32 (clouds texture)'})
         print('wrote', ig, out)
 
-def references(cfg: MoCoGANHDConfig, n: int) -> dict:
-    "Real videos of each domain, every frame_step-th frame: the clouds texture (images) and the sky time-lapse (motion)."
-    tex = torch.stack([TextureClips(n, cfg.clip_frames, (32, 32), seed=4, textures=['clouds'])[i][0] for i in range(n)])
-    g = lambda: torch.Generator().manual_seed(4)
-    return {'clouds': tex[:, :, ::cfg.frame_step],
-            'sky': real_batch(sky_clips(cfg, 32, n_clips=n, seed=4), n, cfg, g()),
-            'sky_only': real_batch(sky_clips(cfg, 32, n_clips=n, seed=4, sky_only=True), n, cfg, g())}
-
 def measure(G, cfg: MoCoGANHDConfig, out: Path, n: int) -> None:
     "domain_measures of the real clips, of G without motion and of every trained motion variant; written as JSON."
-    refs = references(cfg, n)
+    refs = cross_domain_references(cfg, n)
     rows = {f'real: {k}': domain_measures(v, refs) for k, v in refs.items()}
     for d in sorted(out.glob('motion_*')):
         M, c, meta = load_mocogan_hd(d)

@@ -20,7 +20,7 @@ from . import metrics
 from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, CheckpointError, PresetConfig, History,
                                  load_checkpoint, save_checkpoint, state_tensors, load_state_tensors, get_device, seed_everything, TrainRun, train_run,
                                  ASSETS)
-from .data import CachedClips, SkyTimelapse, SkyOnlyTimelapse, sample_batch
+from .data import CachedClips, SkyTimelapse, SkyOnlyTimelapse, TextureClips, sample_batch
 from .losses import hinge_critic_loss, hinge_generator_loss, ls_critic_loss, ls_generator_loss, wgan_gp_penalty
 
 # %% auto #0
@@ -31,7 +31,8 @@ __all__ = ['GAN_LOSSES', 'DV_INPUTS', 'SHIPPED_MOTION', 'MoCoGANHDError', 'Image
            'feature_matching_loss', 'MoCoGANHDConfig', 'check_image_generator', 'render', 'sky_clips', 'real_batch',
            'sample_w', 'generator_fingerprint', 'run_settings', 'checkpoint_path', 'MoCoGANHDRun',
            'train_motion_generator', 'shipped_motion_path', 'load_mocogan_hd', 'save_motion_generator',
-           'generate_videos', 'invert_image', 'evaluate_motion', 'domain_measures', 'predict_videos']
+           'generate_videos', 'invert_image', 'evaluate_motion', 'domain_measures', 'cross_domain_references',
+           'predict_videos']
 
 # %% ../nbs/32_mocogan_hd.ipynb #f0910404
 class MoCoGANHDError(SinganGifError, ValueError):
@@ -771,6 +772,17 @@ def domain_measures(videos: Tensor, # (N, 3, T, H, W) in [-1, 1]
     out = {'motion': metrics.motion_energy(videos), 'shift': metrics.median_shift(videos)}
     for name, ref in references.items(): out[f'swd_{name}'] = metrics.patch_swd(ref, videos, patch=(1, 7, 7), seed=seed)
     return out
+
+# %% ../nbs/32_mocogan_hd.ipynb #a7c037de
+def cross_domain_references(cfg: MoCoGANHDConfig, # a motion config: clip_frames, frame_step and n_frames pick the frames
+                            n: int, # clips per domain
+                            size: int = 32, seed: int = 4) -> dict[str, Tensor]:
+    "Real clips of the cross-domain pair's domains, (n, 3, n_frames, size, size) each: 'clouds' (the clouds texture), 'sky', 'sky_only'."
+    tex = TextureClips(n, cfg.clip_frames, (size, size), seed=seed, textures=['clouds'])
+    clouds = torch.stack([tex[i][0] for i in range(n)])[:, :, ::cfg.frame_step][:, :, :cfg.n_frames]
+    batch = lambda sky_only: real_batch(sky_clips(cfg, size, n_clips=n, seed=seed, sky_only=sky_only), n, cfg,
+                                        torch.Generator().manual_seed(seed))
+    return {'clouds': clouds, 'sky': batch(False), 'sky_only': batch(True)}
 
 # %% ../nbs/32_mocogan_hd.ipynb #cfdd6eb1
 def predict_videos(motion: MotionGenerator, G_image: ImageGenerator,
