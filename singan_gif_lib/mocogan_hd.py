@@ -773,7 +773,7 @@ def domain_measures(videos: Tensor, # (N, 3, T, H, W) in [-1, 1]
     for name, ref in references.items(): out[f'swd_{name}'] = metrics.patch_swd(ref, videos, patch=(1, 7, 7), seed=seed)
     return out
 
-# %% ../nbs/32_mocogan_hd.ipynb #a7c037de
+# %% ../nbs/32_mocogan_hd.ipynb #80b646eb
 def cross_domain_references(cfg: MoCoGANHDConfig, # a motion config: clip_frames, frame_step and n_frames pick the frames
                             n: int, # clips per domain
                             size: int = 32, seed: int = 4) -> dict[str, Tensor]:
