@@ -13,17 +13,10 @@ the notebook, run with the same `seeds`, then loads them instead of training. `-
 import argparse, json, time
 from pathlib import Path
 import torch
-from singan_gif_lib.ivgan import VARIANTS, IVGANConfig, IVGANRun, checkpoint_path, make_dataset
+from singan_gif_lib.ivgan import IVGANConfig, IVGANRun, checkpoint_path, make_dataset, table_runs
 from singan_gif_lib.core import train_run
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def runs(cfg: IVGANConfig, seeds: int, path_variants: list[str]) -> list[tuple[IVGANConfig, str]]:
-    "(config, variant) of every run of the notebook's table, seed 0 of every row first."
-    cfg_path = cfg.replace(path='generator', path_start=cfg.n_steps // 4)
-    return [(c.replace(seed=cfg.seed + s), v) for s in range(seeds)
-            for c, v in [(cfg, v) for v in VARIANTS] + [(cfg_path, v) for v in path_variants]]
 
 
 def main():
@@ -39,7 +32,8 @@ def main():
     if a.threads: torch.set_num_threads(a.threads)
     cfg = IVGANConfig.from_preset('small')
     data = make_dataset('shapes', cfg, n_clips=2000)          # what 20_ivgan uses at 'small'
-    todo = runs(cfg, a.seeds, [v.strip() for v in a.path_variants.split(',') if v.strip()])
+    rows = table_runs(cfg, seeds=a.seeds, path_variants=[v.strip() for v in a.path_variants.split(',') if v.strip()])
+    todo = [(cs[s], v) for s in range(a.seeds) for v, cs in rows.values()]     # seed 0 of every row first
     k, n = map(int, a.worker.split('/'))
     if not a.status: todo = todo[k::n]
     t_end = time.time() + 60 * a.minutes

@@ -28,7 +28,7 @@ from .losses import (wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, lip
 __all__ = ['METRICS', 'PATHS', 'VARIANTS', 'DATASETS', 'IVGANError', 'IVGANConfig', 'VideoLayerNorm', 'Generator', 'Critic',
            'check_variant', 'build_critic', 'critic_loss', 'VideoEncoder', 'generator_path', 'encoder_loss',
            'check_dataset', 'video_distance', 'run_settings', 'IVGANRun', 'checkpoint_path', 'init_distributed',
-           'train_ivgan', 'make_dataset', 'main']
+           'train_ivgan', 'make_dataset', 'main', 'table_runs']
 
 # %% ../nbs/20_ivgan.ipynb #3527b303
 class IVGANError(SinganGifError, ValueError):
@@ -398,3 +398,12 @@ def main(argv: list[str] | None = None) -> int:
 # %% ../nbs/20_ivgan.ipynb #c079989c
 #| eval: false
 if __name__ == '__main__' and 'ipykernel' not in sys.modules: sys.exit(main())
+
+# %% ../nbs/20_ivgan.ipynb #f66ef39f
+def table_runs(cfg: IVGANConfig, variants: Sequence[str] = VARIANTS, seeds: int = 1,
+               path_variants: Sequence[str] = ('zero_gp',), # also trained on Eq. 11's path, after a quarter of the steps
+              ) -> dict[str, tuple[str, list[IVGANConfig]]]:
+    "The study's table: row name -> (variant, one config per training seed)."
+    on_path = cfg.replace(path='generator', path_start=cfg.n_steps // 4)     # Eq. 11 once G has trained a quarter of the steps
+    rows = {**{v: (v, cfg) for v in variants}, **{f'{v} + Eq. 11': (v, on_path) for v in path_variants}}
+    return {name: (v, [c.replace(seed=cfg.seed + s) for s in range(seeds)]) for name, (v, c) in rows.items()}
