@@ -24,6 +24,7 @@ def main():
     p.add_argument('--out', type=Path, default=ROOT / 'nbs' / 'runs' / 'ivgan', help='checkpoint folder')
     p.add_argument('--seeds', type=int, default=3, help='training seeds per row')
     p.add_argument('--path-variants', default='zero_gp', help="variants also trained with Eq. 11's path ('' for none)")
+    p.add_argument('--path-starts', default='0.25,0.5,0.75', help="fractions of the steps before Eq. 11's path takes over (the notebook's path_starts)")
     p.add_argument('--minutes', type=float, default=60, help='train for at most this long in this call')
     p.add_argument('--threads', type=int, default=0, help='torch threads (0: torch default)')
     p.add_argument('--worker', default='0/1', help="K/N: train only every N-th run starting at the K-th (N processes in parallel)")
@@ -32,7 +33,8 @@ def main():
     if a.threads: torch.set_num_threads(a.threads)
     cfg = IVGANConfig.from_preset('small')
     data = make_dataset('shapes', cfg, n_clips=2000)          # what 20_ivgan uses at 'small'
-    rows = table_runs(cfg, seeds=a.seeds, path_variants=[v.strip() for v in a.path_variants.split(',') if v.strip()])
+    rows = table_runs(cfg, seeds=a.seeds, path_variants=[v.strip() for v in a.path_variants.split(',') if v.strip()],
+                      path_starts=[float(x) for x in a.path_starts.split(',') if x.strip()])
     todo = [(cs[s], v) for s in range(a.seeds) for v, cs in rows.values()]     # seed 0 of every row first
     k, n = map(int, a.worker.split('/'))
     if not a.status: todo = todo[k::n]
@@ -40,9 +42,9 @@ def main():
     for c, v in todo:
         path = checkpoint_path(a.out, c, v, data)
         meta = json.loads(path.with_suffix('.json').read_text()) if path.with_suffix('.json').exists() else {'step': 0, 'seconds': 0}
-        label = f"{v}{' + Eq. 11' if c.path == 'generator' else ''} seed {c.seed}"
+        label = f"{v}{f' + Eq. 11 @{c.path_start}' if c.path == 'generator' else ''} seed {c.seed}"
         if a.status:
-            print(f"{label:24s} {meta['step']:5d}/{c.n_steps} {meta['seconds'] / 60:6.1f} min  {path.name}"); continue
+            print(f"{label:30s} {meta['step']:5d}/{c.n_steps} {meta['seconds'] / 60:6.1f} min  {path.name}"); continue
         while meta['step'] < c.n_steps and time.time() < t_end:
             run = IVGANRun(c, v, data)
             train_run(run, a.out, resume=True, max_steps=c.checkpoint_every, show_progress=False)

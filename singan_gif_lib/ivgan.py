@@ -401,9 +401,14 @@ if __name__ == '__main__' and 'ipykernel' not in sys.modules: sys.exit(main())
 
 # %% ../nbs/20_ivgan.ipynb #f66ef39f
 def table_runs(cfg: IVGANConfig, variants: Sequence[str] = VARIANTS, seeds: int = 1,
-               path_variants: Sequence[str] = ('zero_gp',), # also trained on Eq. 11's path, after a quarter of the steps
+               path_variants: Sequence[str] = ('zero_gp',), # also trained on Eq. 11's path
+               path_starts: Sequence[float] = (0.25,), # fractions of n_steps on Eq. 7's line before Eq. 11's path takes over
               ) -> dict[str, tuple[str, list[IVGANConfig]]]:
-    "The study's table: row name -> (variant, one config per training seed)."
-    on_path = cfg.replace(path='generator', path_start=cfg.n_steps // 4)     # Eq. 11 once G has trained a quarter of the steps
-    rows = {**{v: (v, cfg) for v in variants}, **{f'{v} + Eq. 11': (v, on_path) for v in path_variants}}
+    "The study's table: row name -> (variant, one config per training seed); Eq. 11 rows are named by their start step."
+    for f in path_starts:
+        if not 0 <= f < 1: raise IVGANError(f"path_starts must be fractions of the steps in [0, 1), got {f}")
+    on_path = {int(cfg.n_steps * f): cfg.replace(path='generator', path_start=int(cfg.n_steps * f)) for f in path_starts}
+    rows = {**{v: (v, cfg) for v in variants},
+            **{f'{v} + Eq. 11 @{s}': (v, c) for v in path_variants for s, c in on_path.items()}}
     return {name: (v, [c.replace(seed=cfg.seed + s) for s in range(seeds)]) for name, (v, c) in rows.items()}
+
