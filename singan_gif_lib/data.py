@@ -254,6 +254,9 @@ class ClipDataset(Dataset):
         self.n_clips, self.n_frames, self.seed = int(n_clips), int(n_frames), int(seed)
 
     def __len__(self) -> int: return self.n_clips
+    def settings(self) -> dict:
+        "What decides the clips: the class and every constructor value (a run's checkpoint name can depend on them)."
+        return {'class': type(self).__name__, **{k: list(v) if isinstance(v, tuple) else v for k, v in sorted(vars(self).items()) if not k.startswith('_')}}
     def _rng(self, i: int) -> np.random.Generator:
         "The generator of clip `i`, checking the index."
         if not isinstance(i, (int, np.integer)) or not -self.n_clips <= i < self.n_clips:
@@ -370,11 +373,14 @@ class BouncingShapes(ClipDataset):
     SHAPES = ('circle', 'square', 'triangle')
     def __init__(self, n_clips: int = 1000, n_frames: int = 16, size: tuple[int, int] = (64, 64), seed: int = 0,
                  n_shapes: int = 1, # shapes per clip
+                 radius: tuple[float, float] = (0.10, 0.20), # range of the shapes' radii, as fractions of the shorter side
                 ):
         super().__init__(n_clips, n_frames, size, seed)
         if not isinstance(n_shapes, (int, np.integer)) or n_shapes < 1:
             raise DataError(f"BouncingShapes: n_shapes must be a positive integer, got {n_shapes!r}")
-        self.n_shapes = int(n_shapes)
+        lo, hi = radius
+        if not 0 < lo <= hi < 0.5: raise DataError(f"BouncingShapes: radius must be (lo, hi) with 0 < lo <= hi < 0.5, got {radius!r}")
+        self.n_shapes, self.radius = int(n_shapes), (float(lo), float(hi))
 
     def params(self, i: int) -> dict:
         "Shapes, radii, colours, start positions and velocities of clip `i`."
@@ -382,7 +388,7 @@ class BouncingShapes(ClipDataset):
         direction = rng.integers(self.N_CLASSES, size=n)
         angle = direction * 2 * np.pi / self.N_CLASSES
         speed = rng.uniform(1.0, 3.0, n) * min(H, W) / 64
-        r = rng.uniform(0.10, 0.20, n) * min(H, W)
+        r = rng.uniform(*self.radius, n) * min(H, W)
         return dict(direction=direction, shape=rng.integers(len(self.SHAPES), size=n), radius=r,
                     start=np.stack([rng.uniform(r, H - r), rng.uniform(r, W - r)], 1),  # (n, 2) as (y, x)
                     velocity=np.stack([-speed * np.sin(angle), speed * np.cos(angle)], 1),

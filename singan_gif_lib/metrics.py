@@ -19,7 +19,8 @@ __all__ = ['MetricError', 'as_video_batch', 'video_frames', 'frechet_distance', 
            'FeatureFn', 'sgfid', 'sifid', 'fvd', 'diversity', 'acd', 'psnr', 'ssim', 'video_patches',
            'sliced_wasserstein_patches', 'patch_swd', 'motion_energy', 'median_shift', 'colour_drift', 'blur_video',
            'single_video_checks', 'checks_table', 'FrameFeatureNet', 'VideoFeatureNet', 'train_feature_nets',
-           'default_feature_datasets', 'load_feature_net', 'load_frame_features', 'load_video_features']
+           'default_feature_datasets', 'load_feature_net', 'load_frame_features', 'load_video_features',
+           'inception_score', 'video_inception_score', 'frame_fid']
 
 # %% ../nbs/05_metrics.ipynb #2e3b09c9
 class MetricError(SinganGifError, ValueError):
@@ -488,3 +489,40 @@ def load_video_features(path: str | Path | None = None, device: str | torch.devi
     @torch.no_grad()
     def video_features(x: Tensor) -> Tensor: return net.embed(as_video_batch(x).to(device))
     return video_features
+
+# %% ../nbs/05_metrics.ipynb #52563bc9
+def inception_score(logits: Tensor | np.ndarray, # (N, C) class logits of N >= 2 samples
+                   ) -> float:
+    "Inception Score exp(E_x KL(p(y|x) || p(y))) of a classifier's logits (Salimans et al. 2016): from 1 to C."
+    l = torch.as_tensor(logits).double()
+    if l.dim() != 2 or l.shape[0] < 2 or l.shape[1] < 1: raise MetricError(f"inception_score: expected logits (N >= 2, C), got {tuple(l.shape)}")
+    if not torch.isfinite(l).all(): raise MetricError("inception_score: logits contain NaN or inf")
+    log_p = l.log_softmax(1)                                              # log p(y|x), (N, C)
+    log_py = torch.logsumexp(log_p, 0) - math.log(len(l))                 # log p(y), (C,)
+    # $\exp\big(\frac{1}{N}\sum_x \sum_y p(y|x)\,(\log p(y|x) - \log p(y))\big)$
+    return math.exp((log_p.exp() * (log_p - log_py)).sum(1).mean().item())
+
+def video_inception_score(videos: Tensor, # (B, 3, T, H, W) in [-1, 1], B >= 2, at the video net's clip size
+                          classes: str | None = None, # keep only the classes whose name starts with this, e.g. 'BouncingShapes'
+                          path: str | Path | None = None, device: str | torch.device = 'cpu', batch_size: int = 16,
+                         ) -> float:
+    "Inception Score of videos under the shipped VideoFeatureNet classifier (or the one at `path`)."
+    net, meta = load_feature_net('video', path, device)
+    logits = _batched(lambda x: net(x.to(device)), as_video_batch(videos, 'videos'), batch_size)   # (B, 20)
+    if classes is not None:
+        keep = [i for i, name in enumerate(meta['classes']) if name.startswith(classes)]
+        if not keep: raise MetricError(f"video_inception_score: no class of the video net starts with {classes!r} (classes: {', '.join(meta['classes'])})")
+        logits = logits[:, keep]
+    return inception_score(logits)
+
+def frame_fid(real_videos: Tensor, # (N1, 3, T, H, W) in [-1, 1]
+              fake_videos: Tensor, # (N2, 3, T, H, W) in [-1, 1]
+              frame_feature_fn: FeatureFn | None = None, # frames (N, 3, H, W) -> (N, D); None: the shipped FrameFeatureNet vector
+              batch_size: int = 64,
+             ) -> float:
+    "Fréchet distance between the frames of two sets of videos (every frame of every clip) under frame features."
+    fn = frame_feature_fn if frame_feature_fn is not None else load_frame_features('vector')
+    fr = _batched(fn, video_frames(real_videos, 'real_videos'), batch_size).flatten(1)     # (N1 T1, D)
+    ff = _batched(fn, video_frames(fake_videos, 'fake_videos'), batch_size).flatten(1)     # (N2 T2, D)
+    return frechet_distance_from_features(fr, ff)
+
