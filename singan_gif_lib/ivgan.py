@@ -20,7 +20,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from .metrics import load_video_features, sliced_wasserstein_patches, fvd
 from .core import (seeded_generator, hashed_checkpoint_path, SinganGifError, ConfigError, PresetConfig, History,
                                  state_tensors, load_state_tensors, get_device, seed_everything, TrainRun, train_run)
-from .data import BouncingShapes, SkyTimelapse, TextureClips, CachedClips, sample_batch, check_dataset as check_items
+from .data import BouncingShapes, SkyTimelapse, TextureClips, CachedClips, ClipDataset, sample_batch, check_dataset as check_items
 from .losses import (wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, lipschitz_penalty,
                                    zero_centered_penalty, drift_penalty, spectral_norm_all)
 
@@ -67,6 +67,8 @@ class IVGANConfig(PresetConfig):
                    checkpoint_every=0),
         'small': dict(size=32, frames=8, width=32, batch_size=16, n_steps=300, lr=3e-4, eval_every=25, eval_repeats=32,
                       checkpoint_every=100),  # about 5 minutes per variant on a busy 2-core machine
+        'cpu': dict(size=32, frames=8, width=64, batch_size=16, n_steps=4000, lr=3e-4, eval_every=200, eval_repeats=32,
+                    checkpoint_every=400),  # about 40 minutes per run on one CPU thread; with data='large_shapes' (see Data)
     }
 
     def __post_init__(self):
@@ -222,8 +224,10 @@ def video_distance(real: Tensor, # (N, 3, T, H, W) in [-1, 1]
 
 # %% ../nbs/20_ivgan.ipynb #0088a758
 def run_settings(cfg: IVGANConfig, variant: str, dataset: Sequence) -> dict:
-    "What decides an iVGAN run: the config, the variant and the dataset's type and length (hashed into the checkpoint's name)."
-    return {'cfg': cfg.settings(), 'variant': variant, 'data': [type(dataset).__name__, len(dataset)]}
+    "What decides an iVGAN run: the config, the variant and the dataset (a project dataset's settings, else its type and length), hashed into the checkpoint's name."
+    inner = getattr(dataset, 'dataset', dataset)                             # CachedClips wraps the project's datasets
+    data = inner.settings() if isinstance(inner, ClipDataset) else [type(inner).__name__, len(dataset)]
+    return {'cfg': cfg.settings(), 'variant': variant, 'data': data}
 
 class IVGANRun(TrainRun):
     "Generator, critic, Adam optimisers and the training step of one variant (DDP-wrapped when distributed)."
@@ -357,7 +361,8 @@ def train_ivgan(cfg: IVGANConfig, variant: str, # one of VARIANTS
     return run.G.eval(), history
 
 # %% ../nbs/20_ivgan.ipynb #e439c4a2
-DATASETS = {'shapes': BouncingShapes, 'sky': SkyTimelapse, 'textures': TextureClips}
+DATASETS = {'shapes': BouncingShapes, 'large_shapes': functools.partial(BouncingShapes, radius=(0.20, 0.35)),
+            'sky': SkyTimelapse, 'textures': TextureClips}
 
 def make_dataset(name: str, # one of DATASETS
                  cfg: IVGANConfig, n_clips: int = 1000, seed: int = 0, cache: bool = True) -> Sequence:
