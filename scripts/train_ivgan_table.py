@@ -14,7 +14,7 @@ the notebook, run with the same `seeds`, then loads them instead of training. `-
 import argparse, json, time
 from pathlib import Path
 import torch
-from singan_gif_lib.ivgan import IVGANConfig, IVGANRun, checkpoint_path, make_dataset, table_runs
+from singan_gif_lib.ivgan import IVGANConfig, IVGANRun, checkpoint_path, default_data, make_dataset, table_runs
 from singan_gif_lib.core import train_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ def main():
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     cfg = IVGANConfig.from_preset(a.preset)
-    data = make_dataset('large_shapes' if a.preset == 'cpu' else 'shapes', cfg, n_clips=2000)   # what 20_ivgan uses at that preset (data='auto')
+    data = make_dataset(default_data(a.preset), cfg, n_clips=2000)   # what 20_ivgan uses at that preset (data='auto')
     rows = table_runs(cfg, seeds=a.seeds, path_variants=[v.strip() for v in a.path_variants.split(',') if v.strip()],
                       path_starts=[float(x) for x in a.path_starts.split(',') if x.strip()])
     todo = [(cs[s], v) for s in range(a.seeds) for v, cs in rows.values()]     # seed 0 of every row first

@@ -25,10 +25,10 @@ from .losses import (wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty, lip
                                    zero_centered_penalty, drift_penalty, spectral_norm_all)
 
 # %% auto #0
-__all__ = ['METRICS', 'PATHS', 'VARIANTS', 'DATASETS', 'IVGANError', 'IVGANConfig', 'VideoLayerNorm', 'Generator', 'Critic',
-           'check_variant', 'build_critic', 'critic_loss', 'VideoEncoder', 'generator_path', 'encoder_loss',
+__all__ = ['METRICS', 'PATHS', 'VARIANTS', 'DATASETS', 'PRESET_DATA', 'IVGANError', 'IVGANConfig', 'VideoLayerNorm', 'Generator',
+           'Critic', 'check_variant', 'build_critic', 'critic_loss', 'VideoEncoder', 'generator_path', 'encoder_loss',
            'check_dataset', 'video_distance', 'run_settings', 'IVGANRun', 'checkpoint_path', 'init_distributed',
-           'train_ivgan', 'make_dataset', 'main', 'table_runs']
+           'train_ivgan', 'default_data', 'make_dataset', 'main', 'table_runs']
 
 # %% ../nbs/20_ivgan.ipynb #3527b303
 class IVGANError(SinganGifError, ValueError):
@@ -363,6 +363,11 @@ def train_ivgan(cfg: IVGANConfig, variant: str, # one of VARIANTS
 # %% ../nbs/20_ivgan.ipynb #e439c4a2
 DATASETS = {'shapes': BouncingShapes, 'large_shapes': functools.partial(BouncingShapes, radius=(0.20, 0.35)),
             'sky': SkyTimelapse, 'textures': TextureClips}
+PRESET_DATA = {'cpu': 'large_shapes'}      # the data a preset is made for (the others: 'shapes')
+
+def default_data(preset: str) -> str:
+    "The dataset `preset` is meant to train on: 'large_shapes' at 'cpu', else 'shapes'."
+    return PRESET_DATA.get(preset, 'shapes')
 
 def make_dataset(name: str, # one of DATASETS
                  cfg: IVGANConfig, n_clips: int = 1000, seed: int = 0, cache: bool = True) -> Sequence:
