@@ -122,6 +122,7 @@ def _check_type(name: str, value: Any, tp: Any) -> Any:
 class PresetConfig:
     "Base of the config dataclasses: defaults are the paper's values, `PRESETS` name smaller variants."
     PRESETS: ClassVar[dict[str, dict]] = {}
+    LATER_FIELDS: ClassVar[tuple[str, ...]] = ()   # fields added after checkpoints were written: left out of settings() at their default
 
     @classmethod
     def from_preset(cls, name: str = 'paper', **overrides) -> 'PresetConfig':
@@ -148,12 +149,15 @@ class PresetConfig:
         return type(self).from_dict({**self.to_dict(), **changes})
 
     def settings(self) -> dict:
-        "`to_dict()` without the preset's name: what decides a run (a checkpoint of `ci` with `n_steps=300` serves `small`)."
-        return {k: v for k, v in self.to_dict().items() if k != 'preset'}
+        "`to_dict()` without the preset's name: what decides a run (a checkpoint of `ci` with `n_steps=300` serves `small`); `LATER_FIELDS` at their default are left out, so that checkpoints written before those fields existed keep their names and still load."
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        d = {k: v for k, v in self.to_dict().items() if k != 'preset'}
+        return {k: v for k, v in d.items() if not (k in self.LATER_FIELDS and v == defaults[k])}
 
     def same_settings(self, d: dict) -> bool:
         "Whether the config dict `d` (e.g. from a checkpoint's JSON) has this config's settings, whatever its preset name."
-        return {k: v for k, v in d.items() if k != 'preset'} == self.settings()
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        return {k: v for k, v in d.items() if k != 'preset' and not (k in self.LATER_FIELDS and v == defaults.get(k))} == self.settings()
 
 # %% ../nbs/00_core.ipynb #c556fcf5
 def _json_path(path: Path) -> Path: return path.with_suffix('.json')

@@ -23,8 +23,8 @@ from .losses import wgan_critic_loss, wgan_generator_loss, wgan_gp_penalty
 # %% auto #0
 __all__ = ['SHIPPED', 'StyleDVDGANError', 'StyleDVDGANConfig', 'pixels_seen', 'ConditionalBatchNorm2d', 'UpBlock', 'ConvGRU',
            'ImageEncoder', 'StyleDVDGenerator', 'SpatialCritic', 'TemporalCritic', 'critic_frames', 'critic_inputs',
-           'critic_loss', 'generator_loss', 'make_dataset', 'StyleDVDGANRun', 'train_style_dvdgan', 'save_generator',
-           'load_generator', 'load_style_dvdgan']
+           'critic_loss', 'generator_loss', 'change_map', 'mask_change_loss', 'make_dataset', 'StyleDVDGANRun',
+           'train_style_dvdgan', 'save_generator', 'load_generator', 'load_style_dvdgan']
 
 # %% ../nbs/50_style_dvdgan.ipynb #ffdaf343
 class StyleDVDGANError(SinganGifError, ValueError):
@@ -44,6 +44,8 @@ class StyleDVDGANConfig(PresetConfig):
     output: str = 'residual'       # 'residual': frame t = x0 + residual_t; 'warp': x0 moved along per-frame displacements, + residual_t (not in the slides)
     lambda_mask: float = 0.0       # 'warp': weight of the mean of the motion mask m in the generator's loss (move only what must move)
     mask_input: str = 'full'       # 'warp': m from x0's full-size encoder features ('full') or from all its levels, up-sampled ('pyramid')
+    mask: str = 'critics'          # 'warp': m trained by the critics (+ lambda_mask E[m]), or by Eq. M3 on where the real clip changes ('change': its own encoder, exactly 0 where nothing moves, gates the residual)
+    lr_mask: float = 1e-3          # mask='change': learning rate of the mask's encoder and head
     K: int = 8                     # frames D_S scores per clip
     phi: int = 2                   # spatial down-sampling of D_T's input
     d_channels: int = 64           # critics' feature maps at full resolution (doubled at each down-sampling, at most 8x)
@@ -59,6 +61,7 @@ class StyleDVDGANConfig(PresetConfig):
     checkpoint_every: int = 1000
     seed: int = 0
     preset: str = 'paper'
+    LATER_FIELDS: ClassVar[tuple[str, ...]] = ('mask', 'lr_mask')
     PRESETS: ClassVar[dict[str, dict]] = {
         'ci': dict(size=16, n_frames=4, grid=4, z_dim=16, w_dim=32, channels=32, min_channels=16, K=2, d_channels=16,
                    batch_size=4, n_steps=20, n_clips=32, checkpoint_every=10),
@@ -78,6 +81,9 @@ class StyleDVDGANConfig(PresetConfig):
         if self.size % self.phi: raise ConfigError(f"StyleDVDGANConfig.phi = {self.phi} does not divide size {self.size}")
         if self.lambda_mask < 0: raise ConfigError(f"StyleDVDGANConfig.lambda_mask must be >= 0, got {self.lambda_mask}")
         if self.mask_input not in ('full', 'pyramid'): raise ConfigError(f"StyleDVDGANConfig.mask_input must be 'full' or 'pyramid', got {self.mask_input!r}")
+        if self.mask not in ('critics', 'change'): raise ConfigError(f"StyleDVDGANConfig.mask must be 'critics' or 'change', got {self.mask!r}")
+        if self.mask == 'change' and self.lambda_mask > 0: raise ConfigError("StyleDVDGANConfig: lambda_mask is the critics' mask penalty; with mask='change' set it to 0")
+        if self.lr_mask <= 0: raise ConfigError(f"StyleDVDGANConfig.lr_mask must be > 0, got {self.lr_mask}")
         if self.output not in ('residual', 'warp'): raise ConfigError(f"StyleDVDGANConfig.output must be 'residual' or 'warp', got {self.output!r}")
         if self.block not in ('style', 'cbn'): raise ConfigError(f"StyleDVDGANConfig.block must be 'style' or 'cbn', got {self.block!r}")
         if self.data not in ('sky', 'shapes'): raise ConfigError(f"StyleDVDGANConfig.data must be 'sky' or 'shapes', got {self.data!r}")
@@ -178,7 +184,12 @@ class StyleDVDGenerator(nn.Module):
         with torch.no_grad(): self.to_rgb.weight.mul_(0.1)                    # small residuals at the start
         if cfg.output == 'warp':                                              # Eq. M1, M2 (not in the slides)
             self.velocity = EqualLinear(g0 + cfg.w_dim, 2)                    # pooled GRU state and style -> v_t
-            self.mask = EqualConv2d(self.encoder.chs[0] if cfg.mask_input == 'full' else sum(self.encoder.chs), 1, 3)   # x0's features -> m
+            cin = self.encoder.chs[0] if cfg.mask_input == 'full' else sum(self.encoder.chs)
+            if cfg.mask == 'critics': self.mask = EqualConv2d(cin, 1, 3)                         # x0's features -> m
+            else:                                                             # Eq. M3: a segmentation of x0 of its own
+                self.mask_encoder = ImageEncoder(cfg)
+                self.mask = nn.Sequential(EqualConv2d(cin, 32, 3), nn.LeakyReLU(0.2), EqualConv2d(32, 1, 1))
+                with torch.no_grad(): self.mask[-1].bias.fill_(0.5)
             self.v_max = cfg.size / 16                                        # pixels per frame
 
     def check_inputs(self, x0: Tensor, z: Tensor) -> None:
@@ -205,16 +216,23 @@ class StyleDVDGenerator(nn.Module):
             img = feats[c.n_up - i - 1].repeat_interleave(T - 1, 0)           # x0's features at this resolution
             x = blk(x, img, wt)
         res = self.to_rgb(x, wt).view(B, T - 1, 3, c.size, c.size).transpose(1, 2)   # (B, 3, T-1, S, S)
-        m = self.motion_mask(feats) if c.output == 'warp' else None          # (B, 1, S, S)
-        base = warp_frames(x0, self.displacements(torch.stack(states, 1), w), m)[:, :, 1:] if m is not None else x0[:, :, None]
+        m = self.motion_mask(x0, feats) if c.output == 'warp' else None      # (B, 1, S, S)
+        if m is not None and c.mask == 'change':                              # Eq. M3 alone trains m; it gates the residual
+            md = m.detach(); res = md[:, :, None] * res
+        else: md = m
+        base = warp_frames(x0, self.displacements(torch.stack(states, 1), w), md)[:, :, 1:] if m is not None else x0[:, :, None]
         video = torch.cat([x0[:, :, None], (base + res).clamp(-1, 1)], 2)    # (B, 3, T, S, S)
         return (video, m) if return_mask else video
 
-    def motion_mask(self, feats: list[Tensor]) -> Tensor:
-        "Eq. M2's m (B, 1, S, S) in [0, 1] from the encoder's features of x0 (finest first): the finest level, or every level up-sampled."
-        if self.cfg.mask_input == 'full': return torch.sigmoid(self.mask(feats[0]))
+    def motion_mask(self, x0: Tensor, # (B, 3, S, S) the start frames
+                    feats: list[Tensor] | None = None, # the generator's encoder features of x0, if already computed
+                   ) -> Tensor: # (B, 1, S, S) in [0, 1]
+        "Eq. M2's m from encoder features of x0 (the finest level, or every level up-sampled): sigmoid (mask='critics'), or max(0, tanh), exactly 0 where nothing moves (mask='change', its own encoder)."
+        if self.cfg.mask == 'change': feats = self.mask_encoder(x0)[0]
+        elif feats is None: feats = self.encoder(x0)[0]
         S = feats[0].shape[-1]
-        return torch.sigmoid(self.mask(torch.cat([feats[0]] + [F.interpolate(f, size=(S, S), mode='bilinear', align_corners=False) for f in feats[1:]], 1)))
+        f = feats[0] if self.cfg.mask_input == 'full' else torch.cat([feats[0]] + [F.interpolate(f, size=(S, S), mode='bilinear', align_corners=False) for f in feats[1:]], 1)
+        return torch.sigmoid(self.mask(f)) if self.cfg.mask == 'critics' else torch.tanh(self.mask(f)).clamp(min=0)
 
     def displacements(self, states: Tensor, # (B, T-1, g0, grid, grid) the GRU states
                       w: Tensor, # (B, w_dim) the clip's style
@@ -296,6 +314,22 @@ def generator_loss(D_S: nn.Module, D_T: nn.Module, fake: Tensor, cfg: StyleDVDGA
     s, t = critic_inputs(fake, cfg, generator=generator)
     return wgan_generator_loss(D_S(s)) + wgan_generator_loss(D_T(t))
 
+# %% ../nbs/50_style_dvdgan.ipynb #83248dcb
+def change_map(clips: Tensor, # (B, 3, T, H, W) real clips in [-1, 1]
+               tau: float = 0.04, # a change larger than this (mean over channels) counts
+              ) -> Tensor: # (B, 1, H, W) in {0, 1}
+    "Eq. M3's c: 1 where some frame of the clip differs from its frame 0 by more than tau, widened by one pixel."
+    # $\max_{t \ge 1} \frac13 \sum_{ch} |x_t - x_0|$, thresholded, then a 3x3 maximum
+    change = (clips[:, :, 1:] - clips[:, :, :1]).abs().mean(1).amax(1, keepdim=True)     # (B, 1, H, W)
+    return (F.max_pool2d(change, 3, 1, 1) > tau).to(clips.dtype)
+
+def mask_change_loss(m: Tensor, # (B, 1, H, W) the mask of the clips' first frames
+                     clips: Tensor, # (B, 3, T, H, W) the real clips
+                    ) -> Tensor:
+    "Eq. M3: E_p |m(p) - c(p)|."
+    return (m - change_map(clips)).abs().mean()
+
+
 # %% ../nbs/50_style_dvdgan.ipynb #afeac9ac
 def make_dataset(cfg: StyleDVDGANConfig, split: str = 'train') -> CachedClips:
     "The config's clips: training clips, or held-out ones ('test': another seed) of the same kind and size."
@@ -315,7 +349,11 @@ class StyleDVDGANRun(TrainRun):
         seed_everything(cfg.seed)
         self.G = StyleDVDGenerator(cfg).to(self.device)
         self.D_S, self.D_T = SpatialCritic(cfg).to(self.device), TemporalCritic(cfg).to(self.device)
-        self.optG = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
+        if cfg.output == 'warp' and cfg.mask == 'change':                     # the mask's own encoder and head at lr_mask
+            own = {id(p) for p in list(self.G.mask_encoder.parameters()) + list(self.G.mask.parameters())}
+            self.optG = torch.optim.Adam([{'params': [p for p in self.G.parameters() if id(p) not in own]},
+                                          {'params': [p for p in self.G.parameters() if id(p) in own], 'lr': cfg.lr_mask}], lr=cfg.lr_g, betas=cfg.betas)
+        else: self.optG = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
         self.optD = torch.optim.Adam(list(self.D_S.parameters()) + list(self.D_T.parameters()), lr=cfg.lr_d, betas=cfg.betas)
 
     @property
@@ -334,10 +372,16 @@ class StyleDVDGANRun(TrainRun):
         real = sample_batch(self.dataset, cfg.batch_size, g).to(dev)
         fake, m = self.G(real[:, :, 0], torch.randn(cfg.batch_size, cfg.z_dim, generator=g).to(dev), return_mask=True)
         g_loss = generator_loss(self.D_S, self.D_T, fake, cfg, g)
-        loss = g_loss + cfg.lambda_mask * m.mean() if m is not None and cfg.lambda_mask > 0 else g_loss
+        loss, mlogs = g_loss, {}
+        if m is not None:
+            mlogs['mask_mean'] = float(m.mean().detach())
+            if cfg.mask == 'change':
+                change = mask_change_loss(m, real); loss = loss + change                  # Eq. M3
+                mlogs['mask_change_l1'] = float(change.detach())
+            elif cfg.lambda_mask > 0: loss = loss + cfg.lambda_mask * m.mean()
         self.optG.zero_grad(set_to_none=True); loss.backward(); self.optG.step()
         for D in (self.D_S, self.D_T): D.requires_grad_(True)
-        return {**logs, 'generator_loss': float(g_loss.detach()), **({'mask_mean': float(m.mean().detach())} if m is not None else {})}
+        return {**logs, 'generator_loss': float(g_loss.detach()), **mlogs}
 
     def settings(self) -> dict: return {'cfg': self.cfg.settings(), 'data': [type(getattr(self.dataset, 'dataset', self.dataset)).__name__, len(self.dataset)]}
     def meta(self) -> dict: return {'config': self.cfg.to_dict()}

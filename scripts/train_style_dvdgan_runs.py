@@ -1,0 +1,65 @@
+"""Train the runs behind `51_style_dvdgan_train` (the shipped sky model and the slides' table) in time-boxed, resumable pieces.
+
+The notebook's `small` runs are the sky model (`small`, 2500 steps) and the four rows of the slides' table (sky and
+shapes, style blocks and DVDGAN-S, `table_steps` steps each): about 2.5 hours on one CPU thread. This script trains
+exactly those configs (same settings, so the same checkpoint names) into the notebook's `out_dir`
+(`nbs/runs/style_dvdgan`), for at most `--minutes` per call; the notebook then loads them. `--set` applies config
+changes to every run (e.g. a mask setting the `small` preset is about to take).
+
+    python scripts/train_style_dvdgan_runs.py --minutes 150 --threads 1 --worker 0/2 & \
+    python scripts/train_style_dvdgan_runs.py --minutes 150 --threads 1 --worker 1/2     # two processes, one per core
+    python scripts/train_style_dvdgan_runs.py --set mask=change lambda_mask=0 --status
+"""
+import argparse, json, time
+from pathlib import Path
+import torch
+from singan_gif_lib.core import train_run, run_checkpoint_path
+from singan_gif_lib.style_dvdgan import StyleDVDGANConfig, StyleDVDGANRun
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_set(items: list[str]) -> dict:
+    "'name=value' pairs -> a dict of config changes (value read as JSON where it parses, else as a string)."
+    out = {}
+    for it in items:
+        if '=' not in it: raise SystemExit(f"train_style_dvdgan_runs.py: --set expects name=value, got {it!r}")
+        k, v = it.split('=', 1)
+        try: out[k] = json.loads(v)
+        except json.JSONDecodeError: out[k] = v
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--out', type=Path, default=ROOT / 'nbs' / 'runs' / 'style_dvdgan', help='checkpoint folder')
+    p.add_argument('--table-steps', type=int, default=1000, help="the notebook's table_steps")
+    p.add_argument('--set', nargs='*', default=[], help='config changes for every run, name=value')
+    p.add_argument('--minutes', type=float, default=60, help='train for at most this long in this call')
+    p.add_argument('--threads', type=int, default=0, help='torch threads (0: torch default)')
+    p.add_argument('--worker', default='0/1', help='K/N: train only every N-th run starting at the K-th (N processes in parallel)')
+    p.add_argument('--status', action='store_true', help='list the runs and their steps, train nothing')
+    a = p.parse_args()
+    if a.threads: torch.set_num_threads(a.threads)
+    changes = parse_set(a.set)
+    runs = [('sky model', StyleDVDGANConfig.from_preset('small', **changes))]
+    runs += [(f'table {data} {block}', StyleDVDGANConfig.from_preset('small', data=data, block=block, n_steps=a.table_steps, **changes))
+             for data in ('sky', 'shapes') for block in ('style', 'cbn')]
+    k, n = map(int, a.worker.split('/'))
+    if not a.status: runs = runs[k::n]
+    t_end = time.time() + 60 * a.minutes
+    for label, c in runs:
+        path = run_checkpoint_path(StyleDVDGANRun(c), a.out)
+        meta = json.loads(path.with_suffix('.json').read_text()) if path.with_suffix('.json').exists() else {'step': 0, 'seconds': 0}
+        if a.status:
+            print(f"{label:22s} {meta['step']:5d}/{c.n_steps} {meta['seconds'] / 60:6.1f} min  {path.name}"); continue
+        while meta['step'] < c.n_steps and time.time() < t_end:
+            run = StyleDVDGANRun(c)
+            train_run(run, a.out, resume=True, max_steps=c.checkpoint_every, show_progress=False)
+            meta = {'step': run.steps_done, 'seconds': run.seconds}
+            print(f"{label}: step {run.steps_done}/{c.n_steps}, {run.seconds / 60:.1f} min", flush=True)
+        if time.time() >= t_end: break
+
+
+if __name__ == '__main__':
+    main()
