@@ -12,8 +12,8 @@ changes to every run (e.g. a mask setting the `small` preset is about to take).
 """
 import argparse, json, time
 from pathlib import Path
-import torch
-from singan_gif_lib.core import train_run, run_checkpoint_path
+from singan_gif_lib.core import run_checkpoint_path
+from timebox import add_timebox_args, my_share, status_line, train_until
 from singan_gif_lib.style_dvdgan import StyleDVDGANConfig, StyleDVDGANRun
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,31 +35,18 @@ def main():
     p.add_argument('--out', type=Path, default=ROOT / 'nbs' / 'runs' / 'style_dvdgan', help='checkpoint folder')
     p.add_argument('--table-steps', type=int, default=1000, help="the notebook's table_steps")
     p.add_argument('--set', nargs='*', default=[], help='config changes for every run, name=value')
-    p.add_argument('--minutes', type=float, default=60, help='train for at most this long in this call')
-    p.add_argument('--threads', type=int, default=0, help='torch threads (0: torch default)')
-    p.add_argument('--worker', default='0/1', help='K/N: train only every N-th run starting at the K-th (N processes in parallel)')
-    p.add_argument('--status', action='store_true', help='list the runs and their steps, train nothing')
+    add_timebox_args(p)
     a = p.parse_args()
-    if a.threads: torch.set_num_threads(a.threads)
     changes = parse_set(a.set)
     runs = [('sky model', StyleDVDGANConfig.from_preset('small', **changes))]
     runs += [(f'table {data} {block}', StyleDVDGANConfig.from_preset('small', data=data, block=block, n_steps=a.table_steps, **changes))
              for data in ('sky', 'shapes') for block in ('style', 'cbn')]
-    k, n = map(int, a.worker.split('/'))
-    if not a.status: runs = runs[k::n]
+    runs = my_share(runs, a)
     t_end = time.time() + 60 * a.minutes
     for label, c in runs:
         path = run_checkpoint_path(StyleDVDGANRun(c), a.out)
-        meta = json.loads(path.with_suffix('.json').read_text()) if path.with_suffix('.json').exists() else {'step': 0, 'seconds': 0}
-        if a.status:
-            print(f"{label:22s} {meta['step']:5d}/{c.n_steps} {meta['seconds'] / 60:6.1f} min  {path.name}"); continue
-        while meta['step'] < c.n_steps and time.time() < t_end:
-            run = StyleDVDGANRun(c)
-            train_run(run, a.out, resume=True, max_steps=c.checkpoint_every, show_progress=False)
-            meta = {'step': run.steps_done, 'seconds': run.seconds}
-            print(f"{label}: step {run.steps_done}/{c.n_steps}, {run.seconds / 60:.1f} min", flush=True)
-        if time.time() >= t_end: break
-
+        if a.status: print(status_line(label, path, c.n_steps, 22)); continue
+        if not train_until(lambda: StyleDVDGANRun(c), a.out, path, c.n_steps, c.checkpoint_every, t_end, label): break
 
 if __name__ == '__main__':
     main()
