@@ -317,11 +317,13 @@ def generator_loss(D_S: nn.Module, D_T: nn.Module, fake: Tensor, cfg: StyleDVDGA
 # %% ../nbs/50_style_dvdgan.ipynb #83248dcb
 def change_map(clips: Tensor, # (B, 3, T, H, W) real clips in [-1, 1]
                tau: float = 0.04, # a change larger than this (mean over channels) counts
+               close: int = 5, # side of the closing that fills gaps inside a moving region (odd; 1: none)
               ) -> Tensor: # (B, 1, H, W) in {0, 1}
-    "Eq. M3's c: 1 where some frame of the clip differs from its frame 0 by more than tau, widened by one pixel."
-    # $\max_{t \ge 1} \frac13 \sum_{ch} |x_t - x_0|$, thresholded, then a 3x3 maximum
-    change = (clips[:, :, 1:] - clips[:, :, :1]).abs().mean(1).amax(1, keepdim=True)     # (B, 1, H, W)
-    return (F.max_pool2d(change, 3, 1, 1) > tau).to(clips.dtype)
+    "Eq. M3's c: 1 where some frame of the clip differs from its frame 0 by more than tau, gaps closed, not widened."
+    # $\max_{t \ge 1} \frac13 \sum_{ch} |x_t - x_0| > \tau$, then a closing: a close x close maximum, then a minimum
+    changed = ((clips[:, :, 1:] - clips[:, :, :1]).abs().mean(1).amax(1, keepdim=True) > tau).to(clips.dtype)   # (B, 1, H, W)
+    grown = F.max_pool2d(changed, close, 1, close // 2)
+    return -F.max_pool2d(-grown, close, 1, close // 2)
 
 def mask_change_loss(m: Tensor, # (B, 1, H, W) the mask of the clips' first frames
                      clips: Tensor, # (B, 3, T, H, W) the real clips
