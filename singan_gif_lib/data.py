@@ -308,8 +308,7 @@ class SkyTimelapse(ClipDataset):
         f = advected_fbm(self.n_frames, (H, W), p['velocity'], beta=p['beta'], evolve=0.03, seed=p['seeds'][0])
         img = render_sky(f, p['cover'], p['sigma'], pal(_SKY_TOP), pal(_SKY_HORIZON), pal(_CLOUD_LIT), pal(_CLOUD_DARK))
         y = np.arange(H)[:, None]  # (H, 1)
-        far = (p['horizon'] - 0.5 * p['hill'] * _ridge(W, p['seeds'][1])) * H  # (W,) silhouette rows
-        near = (p['horizon'] + 0.05 - p['hill'] * _ridge(W, p['seeds'][2])) * H
+        far, near = self.silhouettes(p)
         ground = p['ground'] * pal(_GROUND_LIGHT)
         tex = 0.85 + 0.15 * advected_fbm(1, (H, W), beta=2.2, seed=p['seeds'][3])[0]  # (H, W)
         depth = np.clip((y - near) / (0.3 * H), 0, 1)  # 0 at the ridge, 1 lower down
@@ -318,6 +317,19 @@ class SkyTimelapse(ClipDataset):
         img = _lerp(img, far_c, np.clip(y - far + 0.5, 0, 1)[None, ..., None])
         img = _lerp(img, near_c[None], np.clip(y - near + 0.5, 0, 1)[None, ..., None])
         return _to_uint8(img)
+
+    def silhouettes(self, p: dict) -> tuple[np.ndarray, np.ndarray]:
+        "The rows (W,) where the far and the near hills begin, from the scene parameters `p`."
+        H, W = self.size
+        far = (p['horizon'] - 0.5 * p['hill'] * _ridge(W, p['seeds'][1])) * H
+        near = (p['horizon'] + 0.05 - p['hill'] * _ridge(W, p['seeds'][2])) * H
+        return far, near
+
+    def land_mask(self, i: int) -> np.ndarray:
+        "Clip `i`'s pixels (H, W) that the still landscape covers in every frame (no sky shows through): True there."
+        far, near = self.silhouettes(self.params(i))
+        y = np.arange(self.size[0])[:, None]
+        return (y >= far + 0.5) | (y >= near + 0.5)
 
     def label(self, i: int) -> int: return self.params(i)['direction']
 
