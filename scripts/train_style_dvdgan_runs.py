@@ -4,11 +4,11 @@ The notebook's `small` runs are the sky model (`small`, 2500 steps) and the four
 shapes, style blocks and DVDGAN-S, `table_steps` steps each): about 2.5 hours on one CPU thread. This script trains
 exactly those configs (same settings, so the same checkpoint names) into the notebook's `out_dir`
 (`nbs/runs/style_dvdgan`), for at most `--minutes` per call; the notebook then loads them. `--set` applies config
-changes to every run (e.g. a mask setting the `small` preset is about to take).
+changes to every run (e.g. a setting the `small` preset is about to take).
 
     python scripts/train_style_dvdgan_runs.py --minutes 150 --threads 1 --worker 0/2 & \
     python scripts/train_style_dvdgan_runs.py --minutes 150 --threads 1 --worker 1/2     # two processes, one per core
-    python scripts/train_style_dvdgan_runs.py --set mask=change lambda_mask=0 --status
+    python scripts/train_style_dvdgan_runs.py --set lr_mask=3e-4 --status                # the runs with a changed setting
 """
 import argparse, json, time
 from pathlib import Path

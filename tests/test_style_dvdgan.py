@@ -121,3 +121,18 @@ def test_shipped_model_moves_the_clouds_of_held_out_stills():
     assert s_fut > 0.5 * s_real, (s_fut, s_real)                                          # the clouds drift (a fading sky: ~0)
     assert 0.5 < sky(fut) / sky(real) < 2.0
     assert patch_swd(real, fut) < 2 * patch_swd(real, real[:, :, :1].expand_as(real))   # no smearing far beyond a still clip's
+
+
+def test_shipped_model_keeps_the_landscape_still():
+    "On held-out sky stills the shipped model's landscape (the dataset's true land pixels) barely moves, and most of it never changes."
+    import numpy as np
+    from singan_gif_lib.style_dvdgan import load_style_dvdgan, make_dataset
+    G = load_style_dvdgan()
+    test = make_dataset(G.cfg, 'test'); ds = test.dataset
+    real = torch.stack([test[i][0] for i in range(8)])                                   # (8, 3, T, S, S)
+    land = torch.from_numpy(np.stack([ds.land_mask(i) for i in range(8)]))              # (8, S, S)
+    with torch.no_grad(): fut = G(real[:, :, 0], torch.randn(8, G.cfg.z_dim, generator=torch.Generator().manual_seed(0)))
+    motion = lambda v: (v[:, :, 1:] - v[:, :, :-1]).abs().mean((1, 2))                    # (8, S, S)
+    assert motion(real)[land].max() == 0                                                 # the real landscape never moves
+    assert motion(fut)[land].mean() < 0.2 * motion(real)[~land].mean()                   # the critics' mask: 0.56
+    assert ((fut - fut[:, :, :1]).abs().amax((1, 2)) < 0.02)[land].float().mean() > 0.8   # the critics' mask: 0 %
