@@ -20,8 +20,8 @@ from .core import SinganGifError, atomic_write
 from .video import VideoShapeError, as_uint8_frames
 
 # %% auto #0
-__all__ = ['as_frames', 'display_scale', 'show_videos', 'VideoPlayer', 'strip_indices', 'frame_strip', 'save_frame_strip',
-           'video_grid']
+__all__ = ['as_frames', 'display_scale', 'gif_bytes', 'show_videos', 'VideoPlayer', 'strip_indices', 'frame_strip',
+           'save_frame_strip', 'video_grid']
 
 # %% ../nbs/02_show.ipynb #d270e66f
 def as_frames(x: Any, # uint8 (T,H,W,3), a `Video`, or float in [-1,1] (T,H,W,3), (3,T,H,W), (1,3,T,H,W)
@@ -71,6 +71,23 @@ def _even(f: np.ndarray) -> np.ndarray:
     "Pad (T, H, W, 3) frames by repeating the last row/column to even H and W."
     return np.pad(f, ((0, 0), (0, f.shape[1] % 2), (0, f.shape[2] % 2), (0, 0)), mode='edge')
 
+def gif_bytes(frames: np.ndarray, # (T, H, W, 3) uint8
+              fps: float, # frames per second (GIF delays are whole 10 ms)
+             ) -> bytes:
+    "A looping GIF of `frames`: a palette per frame (exact up to 256 colours), no dithering."
+    ims = [Image.fromarray(np.ascontiguousarray(f)).quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) for f in frames]
+    buf = io.BytesIO()
+    ims[0].save(buf, format='GIF', save_all=True, append_images=ims[1:], duration=round(1000 / fps), loop=0, optimize=False)
+    return buf.getvalue()
+
+def _gif_html(frames: list[np.ndarray], titles: list, fps: float, height: int, columns: int | None, border: bool | str = False) -> str:
+    "mediapy's layout (a table row per `columns` videos) around `gif_bytes` images shown `height` pixels high."
+    cells = [mediapy.html_from_compressed_image(gif_bytes(f, fps), round(height * f.shape[2] / f.shape[1]), height, title=t,
+                                                border=border, fmt='gif', pixelated=height > f.shape[1]) for f, t in zip(frames, titles)]
+    rows = [cells[k:k + columns] for k in range(0, len(cells), columns)] if columns else [cells]
+    return ''.join('<table class="show_videos" style="border-spacing:0px;"><tr>' + ''.join(f'<td style="padding:1px;">{c}</td>' for c in r)
+                   + '</tr></table>' for r in rows)
+
 def show_videos(videos: Any, # one video, a list, or {title: video}; see `as_frames` for layouts
                 titles: Iterable[str] | None = None, # titles for a list of videos
                 fps: float | None = None, # frames per second; None: the first video's `.fps`, else 10
@@ -79,7 +96,7 @@ def show_videos(videos: Any, # one video, a list, or {title: video}; see `as_fra
                 codec: str = 'gif', # 'gif' (plays everywhere, also the docs site) or 'h264'
                 min_height: int = 128, # smallest displayed height when `height` is None
                 return_html: bool = False, # return the HTML instead of displaying it
-                **kwargs, # more `mediapy.show_videos` arguments (border, loop, ...)
+                **kwargs, # GIF: border; H.264: more `mediapy.show_videos` arguments (border, loop, ...)
                ) -> str | None:
     "Show videos inline, side by side, as looping GIFs."
     if codec not in ('gif', 'h264'): raise VideoShapeError(f"codec must be 'gif' or 'h264', got {codec!r}")
@@ -91,6 +108,11 @@ def show_videos(videos: Any, # one video, a list, or {title: video}; see `as_fra
     if height is None:  # after the padding: a whole-factor upscale of an even height stays even
         h = max(f.shape[1] for f in frames)
         height = h * display_scale(h, min_height)
+    if codec == 'gif':
+        html = _gif_html(frames, titles, fps, height, columns, **kwargs)
+        if return_html: return html
+        from IPython.display import HTML, display
+        display(HTML(html)); return None
     _use_bundled_ffmpeg()
     return mediapy.show_videos(frames, titles, fps=fps, height=height, columns=columns, codec=codec,
                                return_html=return_html, **kwargs)
