@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from .core import SinganGifError, atomic_write
-from .video import VideoShapeError, as_uint8_frames
+from .video import VideoShapeError, as_uint8_frames, _write_gif
 
 # %% auto #0
 __all__ = ['as_frames', 'display_scale', 'gif_bytes', 'show_videos', 'VideoPlayer', 'strip_indices', 'frame_strip',
@@ -74,10 +74,8 @@ def _even(f: np.ndarray) -> np.ndarray:
 def gif_bytes(frames: np.ndarray, # (T, H, W, 3) uint8
               fps: float, # frames per second (GIF delays are whole 10 ms)
              ) -> bytes:
-    "A looping GIF of `frames`: a palette per frame (exact up to 256 colours), no dithering."
-    ims = [Image.fromarray(np.ascontiguousarray(f)).quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) for f in frames]
-    buf = io.BytesIO()
-    ims[0].save(buf, format='GIF', save_all=True, append_images=ims[1:], duration=round(1000 / fps), loop=0, optimize=False)
+    "A looping GIF of `frames` as `write_video` writes it: a palette per frame (exact up to 256 colours), no dithering."
+    buf = io.BytesIO(); _write_gif(buf, np.ascontiguousarray(frames), fps)
     return buf.getvalue()
 
 def _gif_html(frames: list[np.ndarray], titles: list, fps: float, height: int, columns: int | None, border: bool | str = False) -> str:
