@@ -46,6 +46,7 @@ class StyleDVDGANConfig(PresetConfig):
     mask_input: str = 'full'       # 'warp': m from x0's full-size encoder features ('full') or from all its levels, up-sampled ('pyramid')
     mask: str = 'critics'          # 'warp': m trained by the critics (+ lambda_mask E[m]), or by Eq. M3 on where the real clip changes ('change': its own encoder, exactly 0 where nothing moves, gates the residual)
     lr_mask: float = 1e-3          # mask='change': learning rate of the mask's encoder and head
+    mask_steps: int = 1            # mask='change': Eq. M3 updates per training step (the first with the generator's update, the others on fresh real batches)
     K: int = 8                     # frames D_S scores per clip
     phi: int = 2                   # spatial down-sampling of D_T's input
     d_channels: int = 64           # critics' feature maps at full resolution (doubled at each down-sampling, at most 8x)
@@ -61,7 +62,7 @@ class StyleDVDGANConfig(PresetConfig):
     checkpoint_every: int = 1000
     seed: int = 0
     preset: str = 'paper'
-    LATER_FIELDS: ClassVar[tuple[str, ...]] = ('mask', 'lr_mask')
+    LATER_FIELDS: ClassVar[tuple[str, ...]] = ('mask', 'lr_mask', 'mask_steps')
     PRESETS: ClassVar[dict[str, dict]] = {
         'ci': dict(size=16, n_frames=4, grid=4, z_dim=16, w_dim=32, channels=32, min_channels=16, K=2, d_channels=16,
                    batch_size=4, n_steps=20, n_clips=32, checkpoint_every=10),
@@ -83,6 +84,8 @@ class StyleDVDGANConfig(PresetConfig):
         if self.mask_input not in ('full', 'pyramid'): raise ConfigError(f"StyleDVDGANConfig.mask_input must be 'full' or 'pyramid', got {self.mask_input!r}")
         if self.mask not in ('critics', 'change'): raise ConfigError(f"StyleDVDGANConfig.mask must be 'critics' or 'change', got {self.mask!r}")
         if self.mask == 'change' and self.lambda_mask > 0: raise ConfigError("StyleDVDGANConfig: lambda_mask is the critics' mask penalty; with mask='change' set it to 0")
+        if self.mask_steps < 1: raise ConfigError(f"StyleDVDGANConfig.mask_steps must be >= 1, got {self.mask_steps}")
+        if self.mask_steps > 1 and not (self.output == 'warp' and self.mask == 'change'): raise ConfigError("StyleDVDGANConfig: mask_steps > 1 needs output='warp' and mask='change' (it repeats Eq. M3)")
         if self.lr_mask <= 0: raise ConfigError(f"StyleDVDGANConfig.lr_mask must be > 0, got {self.lr_mask}")
         if self.output not in ('residual', 'warp'): raise ConfigError(f"StyleDVDGANConfig.output must be 'residual' or 'warp', got {self.output!r}")
         if self.block not in ('style', 'cbn'): raise ConfigError(f"StyleDVDGANConfig.block must be 'style' or 'cbn', got {self.block!r}")
@@ -362,7 +365,7 @@ class StyleDVDGANRun(TrainRun):
     def desc(self) -> str: return f'Style-DVD-GAN ({self.cfg.block}, {self.cfg.data})'
 
     def step(self, i: int) -> dict[str, float]:
-        "n_critic critic updates (Eq. 4 for D_S and D_T), then one generator update."
+        "n_critic critic updates (Eq. 4 for D_S and D_T), one generator update, then mask_steps - 1 more Eq. M3 updates of the mask."
         cfg, dev = self.cfg, self.device
         g = seeded_generator(cfg.seed, i)
         for _ in range(cfg.n_critic):
@@ -383,6 +386,11 @@ class StyleDVDGANRun(TrainRun):
             elif cfg.lambda_mask > 0: loss = loss + cfg.lambda_mask * m.mean()
         self.optG.zero_grad(set_to_none=True); loss.backward(); self.optG.step()
         for D in (self.D_S, self.D_T): D.requires_grad_(True)
+        for _ in range(cfg.mask_steps - 1):                                            # more Eq. M3 updates: only the mask has gradients
+            real = sample_batch(self.dataset, cfg.batch_size, g).to(dev)
+            change = mask_change_loss(self.G.motion_mask(real[:, :, 0]), real)
+            self.optG.zero_grad(set_to_none=True); change.backward(); self.optG.step()
+            mlogs['mask_change_l1'] = float(change.detach())
         return {**logs, 'generator_loss': float(g_loss.detach()), **mlogs}
 
     def settings(self) -> dict: return {'cfg': self.cfg.settings(), 'data': [type(getattr(self.dataset, 'dataset', self.dataset)).__name__, len(self.dataset)]}
