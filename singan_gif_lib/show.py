@@ -17,11 +17,11 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from .core import SinganGifError, atomic_write
-from .video import VideoShapeError, as_uint8_frames, _write_gif
+from .video import VideoShapeError, as_uint8_frames, gif_bytes
 
 # %% auto #0
-__all__ = ['as_frames', 'display_scale', 'gif_bytes', 'show_videos', 'VideoPlayer', 'strip_indices', 'frame_strip',
-           'save_frame_strip', 'video_grid']
+__all__ = ['as_frames', 'display_scale', 'show_videos', 'VideoPlayer', 'strip_indices', 'frame_strip', 'save_frame_strip',
+           'video_grid']
 
 # %% ../nbs/02_show.ipynb #d270e66f
 def as_frames(x: Any, # uint8 (T,H,W,3), a `Video`, or float in [-1,1] (T,H,W,3), (3,T,H,W), (1,3,T,H,W)
@@ -70,13 +70,6 @@ def _use_bundled_ffmpeg() -> None:
 def _even(f: np.ndarray) -> np.ndarray:
     "Pad (T, H, W, 3) frames by repeating the last row/column to even H and W."
     return np.pad(f, ((0, 0), (0, f.shape[1] % 2), (0, f.shape[2] % 2), (0, 0)), mode='edge')
-
-def gif_bytes(frames: np.ndarray, # (T, H, W, 3) uint8
-              fps: float, # frames per second (GIF delays are whole 10 ms)
-             ) -> bytes:
-    "A looping GIF of `frames` as `write_video` writes it: a palette per frame (exact up to 256 colours), no dithering."
-    buf = io.BytesIO(); _write_gif(buf, np.ascontiguousarray(frames), fps)
-    return buf.getvalue()
 
 def _gif_html(frames: list[np.ndarray], titles: list, fps: float, height: int, columns: int | None, border: bool | str = False) -> str:
     "mediapy's layout (a table row per `columns` videos) around `gif_bytes` images shown `height` pixels high."

@@ -5,7 +5,7 @@
 # %% ../nbs/01_video.ipynb #098065c4
 from __future__ import annotations
 
-import math, re
+import io, math, re
 from pathlib import Path
 from typing import Iterator
 
@@ -18,8 +18,8 @@ import imageio_ffmpeg, mediapy
 from .core import SinganGifError, atomic_write
 
 # %% auto #0
-__all__ = ['VideoReadError', 'VideoWriteError', 'VideoShapeError', 'Video', 'read_video', 'as_uint8_frames', 'write_video',
-           'video_info', 'to_tensor', 'to_frames', 'resize_video']
+__all__ = ['VideoReadError', 'VideoWriteError', 'VideoShapeError', 'Video', 'read_video', 'as_uint8_frames', 'gif_bytes',
+           'write_video', 'video_info', 'to_tensor', 'to_frames', 'resize_video']
 
 # %% ../nbs/01_video.ipynb #369b1f5e
 mediapy.set_ffmpeg(imageio_ffmpeg.get_ffmpeg_exe())
@@ -271,6 +271,13 @@ def _write_gif(path: Path, frames: np.ndarray, fps: float) -> None:
     ends = np.floor(np.arange(len(ims) + 1) * 100 / min(fps, 50) + 0.5).astype(int)
     durations = (np.diff(ends) * 10).tolist()
     ims[0].save(path, format='GIF', save_all=True, append_images=ims[1:], duration=durations, loop=0)
+
+def gif_bytes(frames: np.ndarray, # (T, H, W, 3) uint8
+              fps: float, # frames per second (GIF delays are whole 10 ms)
+             ) -> bytes:
+    "A looping GIF of `frames` in memory, as `write_video` writes .gif files: a palette per frame (exact up to 256 colours), no dithering."
+    buf = io.BytesIO(); _write_gif(buf, np.ascontiguousarray(frames), fps)
+    return buf.getvalue()
 
 def _write_mp4(path: Path, frames: np.ndarray, fps: float) -> None:
     "Write uint8 (T, H, W, 3) frames as browser-friendly H.264 (yuv420p, even size, faststart)."
