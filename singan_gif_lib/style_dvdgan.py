@@ -68,7 +68,7 @@ class StyleDVDGANConfig(PresetConfig):
                    batch_size=4, n_steps=20, n_clips=32, checkpoint_every=10),
         'small': dict(size=32, n_frames=8, grid=4, z_dim=64, w_dim=128, channels=128, min_channels=32, K=4, d_channels=32,
                       n_critic=1, batch_size=8, n_steps=2500, n_clips=600, checkpoint_every=250, output='warp',
-                      mask='change', mask_input='pyramid'),
+                      mask='change', mask_steps=4, mask_input='pyramid'),
     }
 
     def __post_init__(self):

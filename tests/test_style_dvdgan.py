@@ -134,5 +134,5 @@ def test_shipped_model_keeps_the_landscape_still():
     with torch.no_grad(): fut = G(real[:, :, 0], torch.randn(8, G.cfg.z_dim, generator=torch.Generator().manual_seed(0)))
     motion = lambda v: (v[:, :, 1:] - v[:, :, :-1]).abs().mean((1, 2))                    # (8, S, S)
     assert motion(real)[land].max() == 0                                                 # the real landscape never moves
-    assert motion(fut)[land].mean() < 0.2 * motion(real)[~land].mean()                   # previous model (critics' mask) 0.63, this one 0.13
-    assert ((fut - fut[:, :, :1]).abs().amax((1, 2)) < 0.02)[land].float().mean() > 0.8   # previous model 7 %, this one 92 %
+    assert motion(fut)[land].mean() < 0.05 * motion(real)[~land].mean()                  # critics' mask 0.63, Eq. M3 with one mask update per step 0.13, this one (4) 0.021
+    assert ((fut - fut[:, :, :1]).abs().amax((1, 2)) < 0.02)[land].float().mean() > 0.97  # critics' mask 7 %, one mask update 92 %, this one 99.3 %
