@@ -100,6 +100,9 @@ def show_videos(videos: Any, # one video, a list, or {title: video}; see `as_fra
         h = max(f.shape[1] for f in frames)
         height = h * display_scale(h, min_height)
     if codec == 'gif':
+        if set(kwargs) - {'border'}:
+            raise VideoShapeError(f"codec='gif' takes only `border` besides the named arguments; {', '.join(sorted(set(kwargs) - {'border'}))} "
+                                  "are mediapy's H.264 options (pass codec='h264')")
         html = _gif_html(frames, titles, fps, height, columns, **kwargs)
         if return_html: return html
         from IPython.display import HTML, display
