@@ -44,7 +44,7 @@ class VideoAEError(SinganGifError, ValueError):
 STAGES = {  # the config fields each stage's checkpoint depends on (a change elsewhere does not retrain it)
     'video_ae': ('size', 'n_frames', 'd_z', 'ch', 'n_up', 'lr', 'betas', 'weight_decay', 'gamma', 'lambda_rec',
                  'lambda_perc', 'lambda_f', 'beta_kl', 'lambda_gp', 'gp_every', 'perc_frames', 'batch_size', 'n_steps', 'seed',
-                 'encoder', 'decoder', 'corr_radius'),
+                 'encoder', 'decoder', 'corr_radius', 'motion'),
     'image_ae': ('size', 'cond_dim', 'img_ch', 'img_lr', 'img_steps', 'batch_size', 'seed'),
     'flow': ('flow_blocks', 'flow_hidden', 'flow_lr', 'flow_steps', 'flow_batch', 'n_eta', 'seed'),
 }
@@ -58,6 +58,7 @@ class VideoAEConfig(PresetConfig):
     encoder: str = 'resnet3d' # 'resnet3d' (supplement B.1) or 'corr' (correlation of x_0 with each later frame, Eq. W3; not in the paper)
     decoder: str = 'spade'    # 'spade' (supplement B.1) or 'warp' (moves x_0 by displacements from z, Eq. W1-W2; not in the paper)
     corr_radius: int = 2      # largest shift (half-size pixels) in the 'corr' encoder's cost volume
+    motion: str = 'steps'     # the 'warp' decoder's displacements: 'steps' (a velocity per frame, Eq. W1) or 'accel' (constant acceleration, Eq. W1a)
     ch: int = 32              # channel factor ch_f (64 for the harder datasets)
     n_up: int = 5             # up-samplings of the decoder: n_up + 1 video residual blocks (paper: n = 6)
     lr: float = 2e-4          # Adam learning rate (autoencoder and critics)
@@ -87,6 +88,7 @@ class VideoAEConfig(PresetConfig):
     checkpoint_every: int = 1000
     seed: int = 0
     preset: str = 'paper'
+    LATER_FIELDS: ClassVar[tuple[str, ...]] = ('motion',)
     PRESETS: ClassVar[dict[str, dict]] = {
         'ci': dict(size=(16, 16), n_frames=8, d_z=16, ch=8, n_up=2, batch_size=4, n_steps=20, encoder='corr', decoder='warp',
                    lambda_rec=100.0, lambda_f=1.0, cond_dim=16, img_ch=8, n_clips=64,
@@ -104,6 +106,7 @@ class VideoAEConfig(PresetConfig):
             if getattr(self, k) < 1: raise ConfigError(f"VideoAEConfig.{k} must be >= 1, got {getattr(self, k)}")
         if self.encoder not in ('resnet3d', 'corr'): raise ConfigError(f"VideoAEConfig.encoder must be 'resnet3d' or 'corr', got {self.encoder!r}")
         if self.decoder not in ('spade', 'warp'): raise ConfigError(f"VideoAEConfig.decoder must be 'spade' or 'warp', got {self.decoder!r}")
+        if self.motion not in ('steps', 'accel'): raise ConfigError(f"VideoAEConfig.motion must be 'steps' or 'accel', got {self.motion!r}")
         if self.corr_radius < 1: raise ConfigError(f"VideoAEConfig.corr_radius must be >= 1, got {self.corr_radius}")
         if self.n_up < 1: raise ConfigError(f"VideoAEConfig.n_up must be >= 1, got {self.n_up}")
         if self.n_eta < 0: raise ConfigError(f"VideoAEConfig.n_eta must be >= 0, got {self.n_eta}")
@@ -111,8 +114,9 @@ class VideoAEConfig(PresetConfig):
         check_size(self.size, self.n_up)
 
     def stage(self, name: str) -> dict:
-        "The fields stage `name` ('video_ae', 'image_ae', 'flow') depends on."
-        return {k: self.to_dict()[k] for k in STAGES[name]}
+        "The fields stage `name` ('video_ae', 'image_ae', 'flow') depends on (`LATER_FIELDS` at their default left out: older checkpoints keep their names)."
+        d, default = self.to_dict(), type(self)().to_dict()
+        return {k: d[k] for k in STAGES[name] if not (k in self.LATER_FIELDS and d[k] == default[k])}
 
 # %% ../nbs/41_video_ae.ipynb #0ab79f88
 def check_size(size: Sequence[int], # (H, W)
@@ -266,11 +270,11 @@ class VideoDecoder(nn.Module):
 
 # %% ../nbs/41_video_ae.ipynb #cd0c69ea
 class WarpDecoder(nn.Module):
-    "p_psi(X|x_0, z) that moves x_0 (Eq. W1, W2): (x_0 (B, 3, H, W), z (B, d_z)) -> video (B, 3, T, H, W)."
+    "p_psi(X|x_0, z) that moves x_0 (Eq. W1 or W1a, W2): (x_0 (B, 3, H, W), z (B, d_z)) -> video (B, 3, T, H, W)."
     def __init__(self, cfg: VideoAEConfig, hidden: int = 64, mask_ch: int = 16):
         super().__init__()
         self.cfg, T = cfg, cfg.n_frames
-        self.velocity = nn.Sequential(nn.Linear(cfg.d_z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 2 * (T - 1)))
+        self.velocity = nn.Sequential(nn.Linear(cfg.d_z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 2 * (T - 1) if cfg.motion == 'steps' else 4))
         self.mask = nn.Sequential(nn.Conv2d(3, mask_ch, 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv2d(mask_ch, mask_ch, 3, 1, 1),
                                   nn.LeakyReLU(0.2), nn.Conv2d(mask_ch, 1, 3, 1, 1))
         self.v_max = cfg.size[1] / 16
@@ -278,9 +282,16 @@ class WarpDecoder(nn.Module):
         nn.init.constant_(self.mask[-1].bias, 3.0)                                       # and with everything free to move
 
     def displacements(self, z: Tensor) -> Tensor:
-        "Eq. W1: d_t(z) for t = 0..T-1 in pixels, (B, T, 2) as (dx, dy), d_0 = 0."
-        v = self.v_max * torch.tanh(self.velocity(z)).view(len(z), self.cfg.n_frames - 1, 2)
-        return torch.cat([v.new_zeros(len(z), 1, 2), v.cumsum(1)], 1)
+        "Eq. W1 (motion='steps') or W1a (motion='accel'): d_t(z) for t = 0..T-1 in pixels, (B, T, 2) as (dx, dy), d_0 = 0."
+        T = self.cfg.n_frames
+        if self.cfg.motion == 'steps':
+            v = self.v_max * torch.tanh(self.velocity(z)).view(len(z), T - 1, 2)
+            return torch.cat([v.new_zeros(len(z), 1, 2), v.cumsum(1)], 1)
+        p = torch.tanh(self.velocity(z)).view(len(z), 2, 1, 2)
+        v, a = self.v_max * p[:, 0], self.v_max / (T - 1) * p[:, 1]                  # (B, 1, 2) each
+        t = torch.arange(T, dtype=z.dtype, device=z.device)[None, :, None]           # (1, T, 1)
+        # $d_t = t\,v + \tfrac{t(t-1)}{2}\,a$
+        return t * v + t * (t - 1) / 2 * a
 
     def forward(self, x0: Tensor, z: Tensor) -> Tensor:
         _check_decoder_inputs(self.cfg, x0, z)
