@@ -101,6 +101,7 @@ class ModulatedConv2d(nn.Module):
 def warp_frames(x0: Tensor, # (B, 3, H, W) start frames
                 d: Tensor, # (B, T, 2) displacements in pixels, (dx, dy) with y down
                 m: Tensor, # (B, 1, H, W) in [0, 1]: how much each pixel follows d
+                occlusion: bool = False, # weight the moved sample by the mask at its source (still regions are not dragged along)
                ) -> Tensor: # (B, 3, T, H, W)
     "Frame t samples x_0 at p - m(p) d_t (bilinear, reflection at the borders): the cINN's Eq. W2, the Style-DVD-GAN's Eq. M2."
     B, _, H, W = x0.shape; T = d.shape[1]
@@ -110,7 +111,13 @@ def warp_frames(x0: Tensor, # (B, 3, H, W) start frames
     scale = torch.tensor([2 / W, 2 / H], device=x0.device, dtype=x0.dtype)  # pixels -> grid units
     # $\hat x_t(p) = x_0(p - m(x_0)(p)\, d_t)$
     grid = base - (d * scale)[:, :, None, None] * m[:, 0, None, :, :, None]  # (B, T, H, W, 2)
-    frames = F.grid_sample(x0[:, None].expand(B, T, 3, H, W).reshape(B * T, 3, H, W), grid.reshape(B * T, H, W, 2),
-                           mode='bilinear', padding_mode='reflection', align_corners=False)
+    per_frame = lambda img: img[:, None].expand(B, T, *img.shape[1:]).reshape(B * T, *img.shape[1:])
+    sample = lambda img: F.grid_sample(per_frame(img), grid.reshape(B * T, H, W, 2), mode='bilinear', padding_mode='reflection',
+                                       align_corners=False)
+    frames = sample(x0)                                                     # (B*T, 3, H, W)
+    if occlusion:
+        # $w_t(p) = m(p - m(p)\, d_t)$, $\hat x_t = w_t\, x_0(p - m\, d_t) + (1 - w_t)\, x_0(p)$
+        w = sample(m)
+        frames = w * frames + (1 - w) * per_frame(x0)
     return frames.view(B, T, 3, H, W).transpose(1, 2)
 

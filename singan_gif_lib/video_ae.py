@@ -44,7 +44,7 @@ class VideoAEError(SinganGifError, ValueError):
 STAGES = {  # the config fields each stage's checkpoint depends on (a change elsewhere does not retrain it)
     'video_ae': ('size', 'n_frames', 'd_z', 'ch', 'n_up', 'lr', 'betas', 'weight_decay', 'gamma', 'lambda_rec',
                  'lambda_perc', 'lambda_f', 'beta_kl', 'lambda_gp', 'gp_every', 'perc_frames', 'batch_size', 'n_steps', 'seed',
-                 'encoder', 'decoder', 'corr_radius', 'motion'),
+                 'encoder', 'decoder', 'corr_radius', 'motion', 'occlusion'),
     'image_ae': ('size', 'cond_dim', 'img_ch', 'img_lr', 'img_steps', 'batch_size', 'seed'),
     'flow': ('flow_blocks', 'flow_hidden', 'flow_lr', 'flow_steps', 'flow_batch', 'n_eta', 'seed'),
 }
@@ -59,6 +59,7 @@ class VideoAEConfig(PresetConfig):
     decoder: str = 'spade'    # 'spade' (supplement B.1) or 'warp' (moves x_0 by displacements from z, Eq. W1-W2; not in the paper)
     corr_radius: int = 2      # largest shift (half-size pixels) in the 'corr' encoder's cost volume
     motion: str = 'steps'     # the 'warp' decoder's displacements: 'steps' (a velocity per frame, Eq. W1) or 'accel' (constant acceleration, Eq. W1a)
+    occlusion: bool = False   # the 'warp' decoder keeps still regions from being dragged into moving ones (Eq. W2b)
     ch: int = 32              # channel factor ch_f (64 for the harder datasets)
     n_up: int = 5             # up-samplings of the decoder: n_up + 1 video residual blocks (paper: n = 6)
     lr: float = 2e-4          # Adam learning rate (autoencoder and critics)
@@ -88,14 +89,14 @@ class VideoAEConfig(PresetConfig):
     checkpoint_every: int = 1000
     seed: int = 0
     preset: str = 'paper'
-    LATER_FIELDS: ClassVar[tuple[str, ...]] = ('motion',)
+    LATER_FIELDS: ClassVar[tuple[str, ...]] = ('motion', 'occlusion')
     PRESETS: ClassVar[dict[str, dict]] = {
-        'ci': dict(size=(16, 16), n_frames=8, d_z=16, ch=8, n_up=2, batch_size=4, n_steps=20, encoder='corr', decoder='warp',
+        'ci': dict(size=(16, 16), n_frames=8, d_z=16, ch=8, n_up=2, batch_size=4, n_steps=20, encoder='corr', decoder='warp', occlusion=True,
                    lambda_rec=100.0, lambda_f=1.0, cond_dim=16, img_ch=8, n_clips=64,
                    img_steps=20, flow_blocks=4, flow_hidden=32, flow_lr=1e-3, flow_steps=40, flow_batch=16,
                    checkpoint_every=0),
         'small': dict(size=(32, 32), n_frames=8, d_z=64, ch=8, n_up=3, batch_size=16, n_steps=1500, gamma=0.999,
-                      encoder='corr', decoder='warp', lambda_rec=100.0, lambda_f=1.0, lr=1e-3,
+                      encoder='corr', decoder='warp', occlusion=True, lambda_rec=100.0, lambda_f=1.0, lr=1e-3,
                       gp_every=4, perc_frames=2, img_ch=16, img_steps=400, flow_blocks=8, flow_hidden=128, flow_lr=5e-4,
                       flow_steps=1500, flow_batch=64, n_clips=2048, checkpoint_every=150),
     }
@@ -270,7 +271,7 @@ class VideoDecoder(nn.Module):
 
 # %% ../nbs/41_video_ae.ipynb #cd0c69ea
 class WarpDecoder(nn.Module):
-    "p_psi(X|x_0, z) that moves x_0 (Eq. W1 or W1a, W2): (x_0 (B, 3, H, W), z (B, d_z)) -> video (B, 3, T, H, W)."
+    "p_psi(X|x_0, z) that moves x_0 (Eq. W1 or W1a, W2 or W2b): (x_0 (B, 3, H, W), z (B, d_z)) -> video (B, 3, T, H, W)."
     def __init__(self, cfg: VideoAEConfig, hidden: int = 64, mask_ch: int = 16):
         super().__init__()
         self.cfg, T = cfg, cfg.n_frames
@@ -295,7 +296,7 @@ class WarpDecoder(nn.Module):
 
     def forward(self, x0: Tensor, z: Tensor) -> Tensor:
         _check_decoder_inputs(self.cfg, x0, z)
-        return warp_frames(x0, self.displacements(z), torch.sigmoid(self.mask(x0)))   # (B, 3, T, H, W)
+        return warp_frames(x0, self.displacements(z), torch.sigmoid(self.mask(x0)), occlusion=self.cfg.occlusion)   # (B, 3, T, H, W)
 
 # %% ../nbs/41_video_ae.ipynb #bf9c08c2
 def correlation_volume(a: Tensor, # (N, C, H, W) features of the earlier frames
