@@ -99,6 +99,10 @@ class VideoAEConfig(PresetConfig):
                       encoder='corr', decoder='warp', occlusion=True, lambda_rec=100.0, lambda_f=1.0, lr=1e-3,
                       gp_every=4, perc_frames=2, img_ch=16, img_steps=400, flow_blocks=8, flow_hidden=128, flow_lr=5e-4,
                       flow_steps=1500, flow_batch=64, n_clips=2048, checkpoint_every=150),
+        'sky64': dict(size=(64, 64), n_frames=16, d_z=64, ch=8, n_up=3, batch_size=16, n_steps=1500, gamma=0.999,   # small at the supplement's
+                      encoder='corr', decoder='warp', occlusion=True, lambda_rec=100.0, lambda_f=1.0, lr=1e-3,  # 64 px, 16 frames
+                      gp_every=4, perc_frames=2, img_ch=16, img_steps=400, flow_blocks=8, flow_hidden=128, flow_lr=5e-4,
+                      flow_steps=1500, flow_batch=64, n_clips=2048, checkpoint_every=50),
     }
 
     def __post_init__(self):
