@@ -122,7 +122,7 @@ def test_cinn_image_to_video(tmp_path):
     from singan_gif_lib.video_ae import VideoAEConfig, train_image_to_video
     from singan_gif_lib.data import SkyTimelapse
     c = VideoAEConfig.from_preset('ci', n_steps=3, img_steps=3, flow_steps=3,   # the supplement's architecture, as pinned
-                                  encoder='resnet3d', decoder='spade', lambda_rec=10.0, lambda_f=10.0)
+                                  encoder='resnet3d', decoder='spade', occlusion=False, lambda_rec=10.0, lambda_f=10.0)
     ds = SkyTimelapse(n_clips=6, n_frames=c.n_frames, size=tuple(c.size), seed=0)
     model, hs = train_image_to_video(c, ds, tmp_path, show_progress=False, perceptual=False)
     last = {st: {k: v[-1] for k, v in h.values.items()} for st, h in hs.items()}
