@@ -49,6 +49,11 @@ STAGES = {  # the config fields each stage's checkpoint depends on (a change els
     'flow': ('flow_blocks', 'flow_hidden', 'flow_lr', 'flow_steps', 'flow_batch', 'n_eta', 'seed'),
 }
 
+_SMALL_AE = dict(size=(32, 32), n_frames=8, d_z=64, ch=8, n_up=3, batch_size=16, n_steps=1500, gamma=0.999,
+                 encoder='corr', decoder='warp', occlusion=True, lambda_rec=100.0, lambda_f=1.0, lr=1e-3,
+                 gp_every=4, perc_frames=2, img_ch=16, img_steps=400, flow_blocks=8, flow_hidden=128, flow_lr=5e-4,
+                 flow_steps=1500, flow_batch=64, n_clips=2048, checkpoint_every=150)
+
 @dataclass
 class VideoAEConfig(PresetConfig):
     "Stage 1 (video AE), image AE and stage 2 (cINN) settings; defaults are the paper's (supplement B.1, B.2)."
@@ -95,14 +100,8 @@ class VideoAEConfig(PresetConfig):
                    lambda_rec=100.0, lambda_f=1.0, cond_dim=16, img_ch=8, n_clips=64,
                    img_steps=20, flow_blocks=4, flow_hidden=32, flow_lr=1e-3, flow_steps=40, flow_batch=16,
                    checkpoint_every=0),
-        'small': dict(size=(32, 32), n_frames=8, d_z=64, ch=8, n_up=3, batch_size=16, n_steps=1500, gamma=0.999,
-                      encoder='corr', decoder='warp', occlusion=True, lambda_rec=100.0, lambda_f=1.0, lr=1e-3,
-                      gp_every=4, perc_frames=2, img_ch=16, img_steps=400, flow_blocks=8, flow_hidden=128, flow_lr=5e-4,
-                      flow_steps=1500, flow_batch=64, n_clips=2048, checkpoint_every=150),
-        'sky64': dict(size=(64, 64), n_frames=16, d_z=64, ch=8, n_up=3, batch_size=16, n_steps=1500, gamma=0.999,   # small at the supplement's
-                      encoder='corr', decoder='warp', occlusion=True, lambda_rec=100.0, lambda_f=1.0, lr=1e-3,  # 64 px, 16 frames
-                      gp_every=4, perc_frames=2, img_ch=16, img_steps=400, flow_blocks=8, flow_hidden=128, flow_lr=5e-4,
-                      flow_steps=1500, flow_batch=64, n_clips=2048, checkpoint_every=50),
+        'small': _SMALL_AE,
+        'sky64': {**_SMALL_AE, 'size': (64, 64), 'n_frames': 16, 'checkpoint_every': 50},   # small at the supplement's 64 px, 16 frames
     }
 
     def __post_init__(self):
