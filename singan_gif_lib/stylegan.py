@@ -26,8 +26,8 @@ from .metrics import patch_swd
 # %% auto #0
 __all__ = ['NOISE_MODES', 'StyleGANError', 'MappingNetwork', 'StyleGANConfig', 'StyleLayer', 'ToRGB', 'StyleGenerator',
            'CriticBlock', 'minibatch_std', 'StyleCritic', 'ClipFrames', 'SkyFrames', 'sky_frames', 'texture_frames',
-           'sharpness', 'image_swd', 'image_checks', 'image_checks_over_draws', 'check_frames', 'StyleGANRun',
-           'run_settings', 'checkpoint_path', 'train_stylegan', 'save_stylegan', 'load_stylegan',
+           'sharpness', 'image_swd', 'image_checks', 'swd_draws', 'image_checks_over_draws', 'check_frames',
+           'StyleGANRun', 'run_settings', 'checkpoint_path', 'train_stylegan', 'save_stylegan', 'load_stylegan',
            'training_ema_generator', 'latent_walk']
 
 # %% ../nbs/30_stylegan.ipynb #c80464b9
@@ -310,15 +310,21 @@ def image_checks(real: Tensor, # (N, 3, H, W) in [-1, 1]: the reference frames
             'colour std ratio (max over RGB)': (std_ratio.max().item(), '<= 1.5', std_ratio.max().item() <= 1.5),
             'patch SWD / real-real SWD': (swd, '<= 1.3', swd <= 1.3)}
 
-# %% ../nbs/30_stylegan.ipynb #26f0692f
-def image_checks_over_draws(reals: Sequence[Tensor], # K >= 2 independent real sets, each (N, 3, H, W) in [-1, 1]
-                            fakes: Sequence[Tensor], # M >= 1 generated sets (e.g. samples of M seeds), each (N', 3, H, W)
-                           ) -> dict[str, tuple[float, str, bool]]:
-    "`image_checks` averaged over draws: pooled sharpness and colour; SWD ratio = mean SWD(real_i, fake_j) / mean SWD(real_i, real_k), i < k."
-    if len(reals) < 2 or len(fakes) < 1: raise StyleGANError(f"image_checks_over_draws needs >= 2 real sets and >= 1 generated set, got {len(reals)} and {len(fakes)}")
-    c = image_checks(torch.cat(list(reals)), torch.cat(list(fakes)), reals[0])   # shape checks, sharpness and colour of the pooled sets
+# %% ../nbs/30_stylegan.ipynb #53a53e83
+def swd_draws(reals: Sequence[Tensor], fakes: Sequence[Tensor]) -> tuple[list[float], list[float]]:
+    "Patch SWDs (1x7x7) of every (real set, generated set) pair and of every pair of distinct real sets."
     rf = [image_swd(r, f) for r in reals for f in fakes]
     rr = [image_swd(reals[i], reals[k]) for i in range(len(reals)) for k in range(i + 1, len(reals))]
+    return rf, rr
+
+def image_checks_over_draws(reals: Sequence[Tensor], # K >= 2 independent real sets, each (N, 3, H, W) in [-1, 1]
+                            fakes: Sequence[Tensor], # M >= 1 generated sets (e.g. samples of M seeds), each (N', 3, H, W)
+                            swds: tuple[list[float], list[float]] | None = None, # swd_draws(reals, fakes) if already computed
+                           ) -> dict[str, tuple[float, str, bool]]:
+    "`image_checks` over draws: pooled sharpness and colour; SWD ratio = mean SWD(real_i, fake_j) / mean SWD(real_i, real_k), i < k."
+    if len(reals) < 2 or len(fakes) < 1: raise StyleGANError(f"image_checks_over_draws needs >= 2 real sets and >= 1 generated set, got {len(reals)} and {len(fakes)}")
+    c = image_checks(torch.cat(list(reals)), torch.cat(list(fakes)), reals[0])   # shape checks, sharpness and colour of the pooled sets
+    rf, rr = swds if swds is not None else swd_draws(reals, fakes)
     swd = sum(rf) / len(rf) / (sum(rr) / len(rr))
     return {**{k: v for k, v in c.items() if k != 'patch SWD / real-real SWD'}, 'patch SWD / real-real SWD': (swd, '<= 1.3', swd <= 1.3)}
 
