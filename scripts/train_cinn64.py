@@ -17,6 +17,7 @@ from singan_gif_lib.core import load_checkpoint
 from singan_gif_lib.data import SkyTimelapse
 from singan_gif_lib.video_ae import (VideoAEConfig, VideoAEError, train_video_autoencoder, train_image_to_video, stack_dataset,
                                      evaluate_image_to_video, evaluate_transfer)
+from timebox import add_timebox_args, my_share, status_line
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,18 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--out', type=Path, default=ROOT / 'training' / 'cinn64', help='checkpoint folder of the three stages')
-    p.add_argument('--minutes', type=float, default=60, help='train for at most this long in this call')
-    p.add_argument('--threads', type=int, default=0, help='torch threads (0: torch default)')
-    p.add_argument('--status', action='store_true', help="print stage 1's step and wall time, train nothing")
+    add_timebox_args(p)
     p.add_argument('--evaluate', action='store_true', help='measure the finished model and write nbs/results/cinn64.json')
     p.add_argument('--n-eval', type=int, default=32, help='held-out start frames for --evaluate (64 needs more than 24 GB in patch SWD)')
     a = p.parse_args()
-    if a.threads: torch.set_num_threads(a.threads)
     cfg = VideoAEConfig.from_preset('sky64')
     ckpt = a.out / 'video_ae.safetensors'
-    if a.status:
-        meta = load_checkpoint(ckpt)[1] if ckpt.exists() else {'step': 0, 'seconds': 0}
-        print(f"stage 1: step {meta['step']} of {cfg.n_steps}, {meta['seconds'] / 60:.1f} min"); return
+    if not my_share([ckpt], a): return                                  # one run: only worker 0 trains it
+    if a.status: print(status_line('stage 1 (video AE)', ckpt, cfg.n_steps)); return
     t_end = time.time() + 60 * a.minutes
     train = SkyTimelapse(n_clips=cfg.n_clips, n_frames=cfg.n_frames, size=cfg.size, seed=0)
     videos, labels = stack_dataset(train, cfg)                              # rendered once per call
