@@ -382,7 +382,7 @@ class StyleDVDGANRun(TrainRun):
             mlogs['mask_mean'] = float(m.mean().detach())
             if cfg.mask == 'change':
                 change = mask_change_loss(m, real); loss = loss + change                  # Eq. M3
-                mlogs['mask_change_l1'] = float(change.detach())
+                changes = [float(change.detach())]
             elif cfg.lambda_mask > 0: loss = loss + cfg.lambda_mask * m.mean()
         self.optG.zero_grad(set_to_none=True); loss.backward(); self.optG.step()
         for D in (self.D_S, self.D_T): D.requires_grad_(True)
@@ -390,7 +390,8 @@ class StyleDVDGANRun(TrainRun):
             real = sample_batch(self.dataset, cfg.batch_size, g).to(dev)
             change = mask_change_loss(self.G.motion_mask(real[:, :, 0]), real)
             self.optG.zero_grad(set_to_none=True); change.backward(); self.optG.step()
-            mlogs['mask_change_l1'] = float(change.detach())
+            changes.append(float(change.detach()))
+        if m is not None and cfg.mask == 'change': mlogs['mask_change_l1'] = sum(changes) / len(changes)   # mean over the step's mask updates
         return {**logs, 'generator_loss': float(g_loss.detach()), **mlogs}
 
     def settings(self) -> dict: return {'cfg': self.cfg.settings(), 'data': [type(getattr(self.dataset, 'dataset', self.dataset)).__name__, len(self.dataset)]}
