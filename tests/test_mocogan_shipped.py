@@ -1,11 +1,13 @@
 """The shipped MoCoGAN-HD motion generator: it fits the shipped image generator, its trajectories fan out, its long
 videos stay in distribution, and the typicality term that keeps them there (not in the paper) trains and logs."""
+import copy
 from types import SimpleNamespace
 
 import pytest
 import torch
 
-from singan_gif_lib.mocogan_hd import (MoCoGANHDConfig, ToyImageGenerator, generate_videos, generator_fingerprint, load_mocogan_hd,
+from singan_gif_lib.core import ASSETS
+from singan_gif_lib.mocogan_hd import (SHIPPED_MOTION, MoCoGANHDConfig, ToyImageGenerator, generate_videos, generator_fingerprint, load_mocogan_hd,
                                        sample_w, sky_clips, trajectory_spread, train_motion_generator, typical_band, typicality_penalty,
                                        whitened_norm)
 from singan_gif_lib.stylegan import load_stylegan
@@ -13,9 +15,10 @@ from singan_gif_lib.stylegan import load_stylegan
 torch.set_num_threads(1)
 
 
-@pytest.fixture(scope='module')
-def shipped():
-    M, cfg, meta = load_mocogan_hd()
+@pytest.fixture(scope='module', params=[n for n in SHIPPED_MOTION if (ASSETS / f'{n}.safetensors').exists()])
+def shipped(request):
+    "Each shipped motion generator (64 px and 32 px sky), with the shipped image generator it walks."
+    M, cfg, meta = load_mocogan_hd(ASSETS / f'{request.param}.safetensors')
     G = load_stylegan(meta['image_generator']['size'])
     return M, cfg, meta, G
 
@@ -34,7 +37,7 @@ def test_shipped_trajectories_fan_out_and_a_deaf_decoder_does_not(shipped):
     s, path = ts['spread'], ts['path']
     assert s[0] < 1e-5 and 0 < s[2] < s[n - 1] < s[3 * n - 1]                      # grows with time
     assert s[3 * n - 1] / path[3 * n - 1] > 0.1                                     # the noise decides a real share of the motion
-    deaf = load_mocogan_hd()[0]
+    deaf = copy.deepcopy(M)
     deaf.decoder.weight_ih.data.zero_()                                              # the decoder no longer reads eps
     assert trajectory_spread(deaf, z1, 3 * n, generator=torch.Generator().manual_seed(4))['spread'].max() < 1e-4
 
