@@ -12,10 +12,9 @@ it. `--export` writes the finished motion generator to the package's assets as `
 """
 import argparse, time
 from pathlib import Path
-from singan_gif_lib.core import ASSETS, History, load_checkpoint
+from singan_gif_lib.core import ASSETS, load_checkpoint, run_checkpoint_path
 from singan_gif_lib.stylegan import load_stylegan
 from singan_gif_lib.mocogan_hd import MoCoGANHDConfig, MoCoGANHDRun, sky_clips, save_motion_generator
-from singan_gif_lib.core import run_checkpoint_path, load_state_tensors
 from timebox import add_timebox_args, my_share, status_line, train_until
 
 ROOT = Path(__file__).resolve().parent.parent
