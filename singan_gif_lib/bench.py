@@ -75,7 +75,7 @@ def benchmark_singan_gif(cfg: SinGANGIFConfig, # the preset to time
 
 # %% ../nbs/13_singan_gif_benchmark.ipynb #400236a4
 def benchmark_markdown(res: dict) -> str:
-    "The benchmark as a markdown table, with the machine, the totals and the two ratios the issue tracks."
+    "The benchmark as a markdown table, with the machine, the totals and the speed-up ratios of Sec. 3.3's claim."
     cfg, rows, rate = res['cfg'], res['rows'], res['matmul_gflops']
     by = {(r['scale'], r['variant']): r for r in rows}; N = max(r['scale'] for r in rows) + 1
     lines = [f"`{cfg.preset}` preset on {res['device']} ({platform.processor() or platform.machine()}, torch threads={res['threads']}, "
