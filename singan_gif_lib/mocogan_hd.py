@@ -408,7 +408,7 @@ class MoCoGANHDConfig(PresetConfig):
     betas: tuple[float, float] = (0.5, 0.999)
     batch_size: int = 16
     n_steps: int = 100_000
-    gan_loss: str = 'lsgan'     # 'lsgan' (official) or 'hinge'
+    gan_loss: str = 'lsgan'     # 'lsgan' (ours; the official code: relativistic-average LSGAN) or 'hinge'
     gp_lambda: float = 10.0     # gradient penalty on D_V (official)
     lambda_di: float = 1.0      # weight of Eq. 5
     lambda_contr: float = 2.0   # weight of Eq. 6; here also of G_M's feature matching (official: 1)
