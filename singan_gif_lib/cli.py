@@ -442,15 +442,6 @@ def dvdgan_animate(args: argparse.Namespace) -> int:
     print(f"{write_video(args.out, row, fps=args.fps)}: {args.n} futures of {x.shape[2]} frames, {x.shape[4]}x{x.shape[3]} (WxH) each")
     return 0
 
-# %% ../nbs/90_cli.ipynb #b5591736
-def _in_ipython() -> bool:
-    "True inside a running IPython shell or Jupyter kernel."
-    ip = sys.modules.get('IPython')
-    return ip is not None and getattr(ip, 'get_ipython', lambda: None)() is not None
-
-if __name__ == '__main__' and not _in_ipython():
-    sys.exit(main())
-
 # %% ../nbs/90_cli.ipynb #f471d4d8
 def _grade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('notebook', type=Path, metavar='NOTEBOOK', help='the returned notebook (.ipynb)')
@@ -461,3 +452,12 @@ def grade(args: argparse.Namespace) -> int:
     "Print `name: points/max` per exercise and `TOTAL: points/max`."
     for line in grade_lines(grade_notebook(args.notebook, args.assignments)): print(line)
     return 0
+
+# %% ../nbs/90_cli.ipynb #b5591736
+def _in_ipython() -> bool:
+    "True inside a running IPython shell or Jupyter kernel."
+    ip = sys.modules.get('IPython')
+    return ip is not None and getattr(ip, 'get_ipython', lambda: None)() is not None
+
+if __name__ == '__main__' and not _in_ipython():
+    sys.exit(main())

@@ -66,9 +66,9 @@ class IVGANConfig(PresetConfig):
         'ci': dict(size=16, frames=8, width=32, batch_size=8, n_steps=100, lr=5e-4, eval_every=10, eval_repeats=12,
                    checkpoint_every=0),
         'small': dict(size=32, frames=8, width=32, batch_size=16, n_steps=300, lr=3e-4, eval_every=25, eval_repeats=32,
-                      checkpoint_every=100),  # about 5 minutes per variant on a busy 2-core machine
+                      checkpoint_every=100),  # a few CPU minutes per variant
         'cpu': dict(size=32, frames=8, width=64, batch_size=16, n_steps=4000, lr=3e-4, eval_every=200, eval_repeats=32,
-                    checkpoint_every=400),  # about 40 minutes per run on one CPU thread; with data='large_shapes' (see Data)
+                    checkpoint_every=400),  # 20-40 CPU minutes per run; with data='large_shapes' (see Data)
     }
 
     def __post_init__(self):
@@ -380,9 +380,9 @@ def make_dataset(name: str, # one of DATASETS
 def main(argv: list[str] | None = None) -> int:
     "Command line: train (or load) one or all iVGAN variants and print the final distances."
     ap = argparse.ArgumentParser(prog='python -m singan_gif_lib.ivgan', description='Train iVGAN with one of the gradient-penalty variants.')
-    ap.add_argument('--preset', default='ci', help="'ci', 'small' or 'paper'")
+    ap.add_argument('--preset', default='ci', help=f"one of {', '.join(IVGANConfig.PRESETS)} or 'paper'")
     ap.add_argument('--variant', default='gp', help=f"one of {', '.join(VARIANTS)}, or 'all'")
-    ap.add_argument('--data', default='shapes', help=f"one of {', '.join(DATASETS)}")
+    ap.add_argument('--data', default=None, help=f"one of {', '.join(DATASETS)} (default: the preset's, see default_data)")
     ap.add_argument('--out', default='runs/ivgan', help='checkpoint folder')
     ap.add_argument('--steps', type=int, default=None, help='override n_steps (generator steps)')
     ap.add_argument('--n-clips', type=int, default=1000)
@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = IVGANConfig.from_preset(a.preset, **({} if a.steps is None else {'n_steps': a.steps}))
         names = VARIANTS if a.variant == 'all' else [check_variant(a.variant)]
-        ds = make_dataset(a.data, cfg, n_clips=a.n_clips)
+        ds = make_dataset(a.data or default_data(a.preset), cfg, n_clips=a.n_clips)
         for v in names:
             _, h = train_ivgan(cfg, v, ds, a.out, resume=a.resume, device=a.device, distributed=distributed)
             if not distributed or dist.get_rank() == 0:

@@ -305,7 +305,7 @@ def critic_loss(D_S: nn.Module, D_T: nn.Module, real: Tensor, fake: Tensor, cfg:
     frames = critic_frames(real.shape[0], cfg.n_frames, cfg.K, generator).to(real.device)
     (rs, rt), (fs, ft) = critic_inputs(real, cfg, frames), critic_inputs(fake.detach(), cfg, frames)
     ws, wt = wgan_critic_loss(D_S(rs), D_S(fs)), wgan_critic_loss(D_T(rt), D_T(ft))
-    a_s, a_t = torch.rand(len(rs), generator=generator).to(real), torch.rand(len(rt), generator=generator).to(real)   # Eq. 7's weights
+    a_s, a_t = torch.rand(len(rs), generator=generator).to(real), torch.rand(len(rt), generator=generator).to(real)   # interpolation weights (Eq. 7 of the penalty paper)
     gp_s, gp_t = wgan_gp_penalty(D_S, rs, fs, a_s), wgan_gp_penalty(D_T, rt, ft, a_t)
     # $\mathbb{E}[D(\tilde x)] - \mathbb{E}[D(x)] + \lambda\,\mathbb{E}[(\|\nabla_{\hat x} D(\hat x)\|_2 - 1)^2]$ for D_S and D_T
     loss = ws + wt + cfg.gp_weight * (gp_s + gp_t)

@@ -153,3 +153,13 @@ def test_broken_pipe_exits_quietly(capsys, monkeypatch):
     monkeypatch.setitem(cli.SUBCOMMANDS, 'pipe', cli.Subcommand('pipe', 'closed pipe', lambda p: None, pipe))
     code, _, err = run(capsys, 'pipe')
     assert code == 141 and err == ''
+
+
+def test_module_entry_point_knows_every_subcommand():
+    "`python -m singan_gif_lib.cli` registers every subcommand before it runs `main` (the guard comes last)."
+    r = _subprocess('--help')
+    assert r.returncode == 0
+    missing = [name for name in cli.SUBCOMMANDS if name != 'hello' and name not in r.stdout]
+    assert not missing, f'python -m singan_gif_lib.cli --help lacks {missing}'
+    r = _subprocess('grade', '--help')
+    assert r.returncode == 0 and 'NOTEBOOK' in r.stdout
