@@ -118,7 +118,7 @@ class SepConv3d(nn.Module):
         # BEGIN SOLUTION
         y = self.spatial(x)                                                        # (B, Co, T, H', W')
         B, C, T, H, W = y.shape; tc = self.temporal; p = tc.padding[0]
-        # the k x 1 x 1 conv as a k x 1 2D conv over (time, pixels): the same weights, about 3x faster on CPU than Conv3d
+        # the k x 1 x 1 conv as a k x 1 2D conv over (time, pixels): the same weights and result as Conv3d
         y = y.reshape(B, C, T, H * W)
         if p and tc.padding_mode == 'replicate': y, pad = F.pad(y, (0, 0, p, p), mode='replicate'), 0
         else: pad = p
@@ -298,7 +298,7 @@ def timer_noise(n: int, frames: int, h: int, w: int, device=None, generator: tor
     z_first = torch.randn(n, 3, 1, h, w, device=device, generator=generator) - 1
     z_last = torch.randn(n, 3, 1, h, w, device=device, generator=generator) + 1
     s = torch.linspace(0, 1, frames, device=device).view(1, 1, frames, 1, 1) if frames > 1 else torch.zeros(1, 1, 1, 1, 1, device=device)
-    # $z(n) = \frac{n}{N} z_1 + \frac{N-n}{N} z_2$
+    # $z(n) = \frac{n}{N} z_1 + \frac{N-n}{N} z_2$ with $z_2$ = z_first, $z_1$ = z_last
     return z_first + s * (z_last - z_first)
 
 # %% ../nbs/10_singan_gif.ipynb #57743854
