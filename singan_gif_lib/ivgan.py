@@ -68,7 +68,7 @@ class IVGANConfig(PresetConfig):
         'small': dict(size=32, frames=8, width=32, batch_size=16, n_steps=300, lr=3e-4, eval_every=25, eval_repeats=32,
                       checkpoint_every=100),  # a few CPU minutes per variant
         'cpu': dict(size=32, frames=8, width=64, batch_size=16, n_steps=4000, lr=3e-4, eval_every=200, eval_repeats=32,
-                    checkpoint_every=400),  # 20-40 CPU minutes per run; with data='large_shapes' (see Data)
+                    checkpoint_every=400),  # 15-42 CPU minutes per run (one thread); with data='large_shapes' (see Data)
     }
 
     def __post_init__(self):
